@@ -1,0 +1,7 @@
+"""``python -m wnm`` entry point."""
+
+import sys
+
+from wnm.cli import main
+
+sys.exit(main())

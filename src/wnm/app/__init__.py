@@ -1,0 +1,1 @@
+"""Application flows: one run, dry run, init, forced actions and reports."""

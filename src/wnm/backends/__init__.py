@@ -1,0 +1,1 @@
+"""Backends: how nodes are run (process managers) and how ports are opened (firewalls)."""

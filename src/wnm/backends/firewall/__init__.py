@@ -1,0 +1,1 @@
+"""Firewall managers: ufw, firewalld and null."""

@@ -1,0 +1,1 @@
+"""Configuration: the option table, the layered parser, platform defaults and validation."""

@@ -1,0 +1,1 @@
+"""Pure domain values: nodes, host metrics, settings, actions and plans. No side effects."""

@@ -1,0 +1,1 @@
+"""Carrying out plans: the ActionExecutor and the node lifecycle operations it uses."""

@@ -1,0 +1,1 @@
+"""Node generations: legacy ``antnode`` and second-generation ``ant-node``."""

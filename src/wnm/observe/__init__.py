@@ -1,0 +1,1 @@
+"""Observation: host metrics, local ports, and the concurrent survey of every node."""

@@ -1,0 +1,1 @@
+"""SQLite store: models, schema migrations and the repository that maps rows to domain values."""
