@@ -75,6 +75,11 @@ spawn() {
     exec "$@" >"$_node_dir/output" 2>&1
 }
 
+# wanted DIR: whether the node should be running now.
+wanted() {
+    [ ! -f "$CTL/.stopping" ] && [ -f "$1/argv" ] && [ "$(first_line "$1/want")" = run ]
+}
+
 # monitor DIR: run in the background; runs the node while it is wanted, restarting it on exit.
 monitor() {
     _dir=$1
@@ -82,21 +87,21 @@ monitor() {
     _restarts=${_restarts:-0}
     _delay=1
     _code=-
-    while [ "$(first_line "$_dir/want")" = run ] && [ -f "$_dir/argv" ]; do
+    while wanted "$_dir"; do
         _started=$(now)
         spawn "$_dir" &
         _pid=$!
         put "$_dir/state" "running $_pid $_started"
         wait "$_pid"
         _code=$?
-        [ "$(first_line "$_dir/want")" = run ] || break
+        wanted "$_dir" || break
         _restarts=$((_restarts + 1))
         put "$_dir/restarts" "$_restarts"
         [ $(($(now) - _started)) -ge 10 ] && _delay=1
         put "$_dir/state" "backoff $_code $(now)"
         log "node $(basename "$_dir") exited with $_code; restarting in ${_delay}s"
         _left=$_delay
-        while [ "$_left" -gt 0 ] && [ "$(first_line "$_dir/want")" = run ]; do
+        while [ "$_left" -gt 0 ] && wanted "$_dir"; do
             sleep 1
             _left=$((_left - 1))
         done
@@ -152,44 +157,46 @@ reconcile() {
 shutdown() {
     trap '' HUP TERM INT
     log "stopping all nodes"
+    [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null
+    # Monitors see this flag and record their node's exit instead of restarting it.
+    put "$CTL/.stopping" "$(now)"
     _pids=
+    _mons=
     for _d in "$CTL"/*/; do
         _d=${_d%/}
         [ -f "$_d/want" ] || continue
         _v=$(var_name "$(basename "$_d")")
         eval "_mon=\${mon_$_v:-}"
-        # the monitor goes first, or it would restart its node
-        [ -n "$_mon" ] && kill -TERM "$_mon" 2>/dev/null
+        [ -n "$_mon" ] && _mons="$_mons $_mon"
         _pid=$(node_pid "$_d")
         [ -n "$_pid" ] && _pids="$_pids $_pid"
     done
     for _p in $_pids; do
         kill -TERM "$_p" 2>/dev/null
     done
+    # The monitors are our children: they end (and are reaped) once their node has exited.
     _end=$(($(now) + GRACE))
     while [ "$(now)" -lt "$_end" ]; do
         _alive=
-        for _p in $_pids; do
-            kill -0 "$_p" 2>/dev/null && _alive=1
+        for _m in $_mons; do
+            kill -0 "$_m" 2>/dev/null && _alive=1
         done
         [ -z "$_alive" ] && break
-        sleep 1
+        sleep 0.1 2>/dev/null || sleep 1
     done
     for _p in $_pids; do
         kill -KILL "$_p" 2>/dev/null
     done
-    for _d in "$CTL"/*/; do
-        _d=${_d%/}
-        [ -n "$(node_pid "$_d")" ] && put "$_d/state" "stopped -"
-    done
-    rm -f "$CTL/.ready"
+    wait
+    rm -f "$CTL/.ready" "$CTL/.stopping"
     exit 0
 }
 
 trap 'shutdown' TERM INT
-trap ':' HUP
+trap 'wake=1' HUP
 
 # Whatever the states say is stale after a (re)start of the container.
+rm -f "$CTL/.stopping"
 for _d in "$CTL"/*/; do
     _d=${_d%/}
     [ -f "$_d/want" ] || continue
@@ -203,7 +210,11 @@ put "$CTL/.ready" "$$ $(now)"
 log "supervising $CTL"
 
 while :; do
+    wake=
     reconcile
+    [ -n "$wake" ] && continue # nudged while reconciling: go again at once
     sleep "$POLL" &
-    wait $! 2>/dev/null
+    sleeper=$!
+    [ -n "$wake" ] || wait "$sleeper" 2>/dev/null
+    kill "$sleeper" 2>/dev/null # woken early: don't leave the sleep behind
 done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -16,6 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # make tests.* 
 from wnm.config.options import OPTIONS
 
 REWARDS = "0x" + "ab" * 20
+
+# the inner systemd tests run only inside the nspawn container (tests/integration/test_systemd_nspawn.py)
+collect_ignore_glob = [] if os.environ.get("WNM_INSIDE_NSPAWN") else ["integration/inside/*"]
 
 
 @dataclass

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import plistlib
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helper modules next to this file
+
 from fake_launchctl import FakeLaunchctl
 from process_nodes import command_for, make_antnode, make_node, metadata, set_knobs, wait_until
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helper modules next to this file
+
 from process_nodes import command_for, make_antnode, make_node, metadata, wait_until
 
 from wnm.backends.process.base import ManagerContext, ProcessState
@@ -48,6 +51,19 @@ def new_node(tmp_path: Path, nodes: list[Node], binary: Path, node_id: int = 1) 
     node = make_node(tmp_path, node_id, binary)
     nodes.append(node)
     return node
+
+
+def node_children(of: list[Node]) -> list[int]:
+    """PIDs of our child processes (zombies included) that belong to these nodes."""
+    roots = {node.root_dir for node in of}
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE or any(r in child.cmdline() for r in roots):
+                found.append(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
 
 
 def script(path: Path, body: str) -> Path:
@@ -183,6 +199,26 @@ def test_status_all_finds_and_adopts_a_node_started_elsewhere(
             stray.wait()
 
 
+def test_a_node_that_upgrades_itself_and_respawns_is_followed(tmp_path: Path, nodes: list[Node]) -> None:
+    """Self-upgrade without --stop-on-upgrade: the node spawns its successor and exits 0."""
+    new = make_antnode(tmp_path / "release" / "antnode", "0.4.17")
+    old = make_antnode(
+        tmp_path / "bin" / "antnode", "0.4.10", knobs={"upgrade_after": 0.5, "upgrade_from": str(new)}
+    )
+    node = new_node(tmp_path, nodes, old)
+    manager = manager_for()
+    manager.start(node)
+    first = manager.status_all([node])[node.id].pid
+    wait_until(lambda: 'antnode_version="0.4.17"' in (metadata(node) or ""), timeout=10)
+    assert spawn.reap(first or 0) == 0
+    status = manager.status_all([node])[node.id]
+    assert status.state is ProcessState.RUNNING and status.pid != first
+    assert "found by command line" in status.detail
+    assert manager.status_all([node])[node.id].detail == ""  # pid file rewritten: no scan needed
+    manager.stop(node, timeout=5)
+    assert spawn.find_by_option_value([node.root_dir])[node.root_dir] == []
+
+
 def test_start_adopts_the_oldest_stray_and_kills_duplicates(
     tmp_path: Path, nodes: list[Node], antnode: Path
 ) -> None:
@@ -221,7 +257,7 @@ def test_status_all_reports_a_dead_child_with_its_exit_code(
     assert (statuses[dead.id].state, statuses[dead.id].exit_code) == (ProcessState.STOPPED, -signal.SIGKILL)
     assert (statuses[never.id].state, statuses[never.id].detail) == (ProcessState.STOPPED, "no pid file")
     assert statuses[gone.id].state is ProcessState.MISSING
-    assert psutil.Process().children() == [psutil.Process(statuses[running.id].pid or 0)]  # no zombies
+    assert node_children([running, dead, never, gone]) == [statuses[running.id].pid]
 
 
 def test_node_exiting_at_once_is_a_permanent_failure_with_its_output(
@@ -316,7 +352,7 @@ def test_twenty_real_nodes_start_and_stop(
         manager.stop(node, timeout=5)
     stop_s = time.monotonic() - started
     assert {s.state for s in manager.status_all(batch).values()} == {ProcessState.STOPPED}
-    assert psutil.Process().children() == []
+    assert node_children(batch) == []
     record_property("start_20_s", round(start_s, 2))
     record_property("stop_20_s", round(stop_s, 2))
     print(f"\nsetsid: start 20 nodes {start_s:.2f}s, stop 20 nodes {stop_s:.2f}s")

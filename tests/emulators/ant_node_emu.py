@@ -210,6 +210,34 @@ OPTIONS: list[tuple[tuple[str, ...], str | None, object, object, str]] = [
 ]
 
 
+def prescan(parser: argparse.ArgumentParser, argv: list[str], prog: str) -> None:
+    """Report the first unknown flag before any other error, as clap does; raises UsageError."""
+    known = parser._option_string_actions
+    choices: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            choices = dict(action.choices)
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        name = token.split("=", 1)[0]
+        if token == "--":
+            return
+        if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
+            action = known.get(name)
+            if action is None:
+                raise UsageError(
+                    f"error: unexpected argument '{name}' found\n\nUsage: {prog} [OPTIONS]\n\n"
+                    "For more information, try '--help'.\n"
+                )
+            index += 1 if action.nargs == 0 or "=" in token else 2
+            continue
+        if token in choices:
+            prescan(choices[token], argv[index + 1 :], f"{prog} {token}")
+            return
+        index += 1
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse flags, then fill unset ones from their environment twins; raises UsageError."""
     parser = ClapParser(prog="ant-node", description="Autonomi v2 node (emulated)")
@@ -219,6 +247,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             parser.add_argument(*flags, action="store_true", default=None)
         else:
             parser.add_argument(*flags, type=convert, action=action, default=None)  # type: ignore[arg-type]
+    prescan(parser, argv, "ant-node")
     args, extra = parser.parse_known_args(argv)
     if extra:
         raise _usage_error(f"unexpected argument '{extra[0]}' found")

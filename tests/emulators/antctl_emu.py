@@ -174,7 +174,9 @@ def keccak256(data: bytes) -> bytes:
             lanes[i] ^= int.from_bytes(message[offset + 8 * i : offset + 8 * i + 8], "little")
         for constant in _RC:
             c = [lanes[x] ^ lanes[x + 5] ^ lanes[x + 10] ^ lanes[x + 15] ^ lanes[x + 20] for x in range(5)]
-            d = [c[(x - 1) % 5] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & _MASK) for x in range(5)]
+            d = [
+                c[(x - 1) % 5] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & _MASK) for x in range(5)
+            ]
             a = [lanes[i] ^ d[i % 5] for i in range(25)]
             b = [0] * 25
             for x in range(5):
@@ -330,8 +332,14 @@ def upgrade_schema(node: dict[str, object]) -> dict[str, object]:
     node.setdefault("relay", bool(node.pop("home_network", False)))
     node.setdefault(
         "initial_peers_config",
-        {"first": False, "addrs": [], "network_contacts_url": [], "local": False, "ignore_cache": False,
-         "bootstrap_cache_dir": None},
+        {
+            "first": False,
+            "addrs": [],
+            "network_contacts_url": [],
+            "local": False,
+            "ignore_cache": False,
+            "bootstrap_cache_dir": None,
+        },
     )
     node["schema_version"] = 2
     return node
@@ -425,8 +433,15 @@ def evm_arguments(evm: object) -> list[str]:
     if evm == "ArbitrumSepoliaTest":
         return ["evm-arbitrum-sepolia-test"]
     custom = evm["Custom"]  # type: ignore[index]
-    args = ["evm-custom", "--rpc-url", custom["rpc_url_http"], "--payment-token-address",
-            custom["payment_token_address"], "--data-payments-address", custom["data_payments_address"]]
+    args = [
+        "evm-custom",
+        "--rpc-url",
+        custom["rpc_url_http"],
+        "--payment-token-address",
+        custom["payment_token_address"],
+        "--data-payments-address",
+        custom["data_payments_address"],
+    ]
     if custom.get("merkle_payments_address"):
         args += ["--merkle-payments-address", custom["merkle_payments_address"]]
     return args
@@ -435,8 +450,14 @@ def evm_arguments(evm: object) -> list[str]:
 def node_arguments(node: dict[str, object], upgrade_order: bool = False) -> list[str]:
     """antnode arguments in antctl's install order (§3.5), or its re-install order for upgrade."""
     peers = node["initial_peers_config"]
-    head = ["--rpc", str(node["rpc_socket_addr"]), "--root-dir", str(node["data_dir_path"]),
-            "--log-output-dest", str(node["log_dir_path"])]
+    head = [
+        "--rpc",
+        str(node["rpc_socket_addr"]),
+        "--root-dir",
+        str(node["data_dir_path"]),
+        "--log-output-dest",
+        str(node["log_dir_path"]),
+    ]
     peer_args: list[str] = []
     if peers["first"]:  # type: ignore[index]
         peer_args.append("--first")
@@ -460,18 +481,47 @@ def node_arguments(node: dict[str, object], upgrade_order: bool = False) -> list
         "port": ["--port", str(node["node_port"])] if node["node_port"] else [],
         "metrics": ["--metrics-server-port", str(node["metrics_port"])] if node["metrics_port"] else [],
         "archived": ["--max-archived-log-files", str(node["max_archived_log_files"])]
-        if node["max_archived_log_files"] is not None else [],
-        "max_logs": ["--max-log-files", str(node["max_log_files"])] if node["max_log_files"] is not None else [],
+        if node["max_archived_log_files"] is not None
+        else [],
+        "max_logs": ["--max-log-files", str(node["max_log_files"])]
+        if node["max_log_files"] is not None
+        else [],
         "rewards": ["--rewards-address", checksum_address(str(node["rewards_address"]))],
         "older": ["--write-older-cache-files"] if node["write_older_cache_files"] else [],
         "stop": ["--stop-on-upgrade"],
     }
     order = (
-        ["log_format", "network_id", "no_upnp", "relay", "alpha", "ip", "port", "metrics", "archived",
-         "max_logs", "stop", "rewards", "older"]
+        [
+            "log_format",
+            "network_id",
+            "no_upnp",
+            "relay",
+            "alpha",
+            "ip",
+            "port",
+            "metrics",
+            "archived",
+            "max_logs",
+            "stop",
+            "rewards",
+            "older",
+        ]
         if upgrade_order
-        else ["alpha", "network_id", "relay", "log_format", "no_upnp", "ip", "port", "metrics", "archived",
-              "max_logs", "rewards", "older", "stop"]
+        else [
+            "alpha",
+            "network_id",
+            "relay",
+            "log_format",
+            "no_upnp",
+            "ip",
+            "port",
+            "metrics",
+            "archived",
+            "max_logs",
+            "rewards",
+            "older",
+            "stop",
+        ]
     )
     args = head + peer_args
     for key in order:
@@ -483,10 +533,17 @@ def unit_path(layout: Layout, node: dict[str, object]) -> str:
     return os.path.join(layout.units, f"{node['service_name']}.service")
 
 
-def write_unit(layout: Layout, node: dict[str, object], env: list[list[str]] | None, upgrade_order: bool = False) -> None:
+def write_unit(
+    layout: Layout, node: dict[str, object], env: list[list[str]] | None, upgrade_order: bool = False
+) -> None:
     exec_start = shlex.join([str(node["antnode_path"]), *node_arguments(node, upgrade_order)])
-    lines = ["[Unit]", f"Description={node['service_name']}", "[Service]", f"ExecStart={exec_start}",
-             "Restart=on-success"]
+    lines = [
+        "[Unit]",
+        f"Description={node['service_name']}",
+        "[Service]",
+        f"ExecStart={exec_start}",
+        "Restart=on-success",
+    ]
     if node["user"]:
         lines.append(f"User={node['user']}")
     lines += [f'Environment="{key}={value}"' for key, value in env or []]
@@ -505,9 +562,9 @@ def read_unit(layout: Layout, node: dict[str, object]) -> tuple[list[str], dict[
         with open(unit_path(layout, node), encoding="utf-8") as handle:
             for line in handle:
                 if line.startswith("ExecStart="):
-                    argv = shlex.split(line[len("ExecStart="):])
+                    argv = shlex.split(line[len("ExecStart=") :])
                 elif line.startswith("Environment="):
-                    key, _, value = line[len("Environment="):].strip().strip('"').partition("=")
+                    key, _, value = line[len("Environment=") :].strip().strip('"').partition("=")
                     env[key] = value
     except FileNotFoundError:
         pass
@@ -527,8 +584,14 @@ def spawn(layout: Layout, node: dict[str, object]) -> subprocess.Popen[bytes]:
     journal = os.path.join(layout.journal, f"{node['service_name']}.log")
     with open(journal, "ab") as out:
         return subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd="/",
-            env={**os.environ, **env}, start_new_session=True, close_fds=True,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd="/",
+            env={**os.environ, **env},
+            start_new_session=True,
+            close_fds=True,
         )
 
 
@@ -615,8 +678,9 @@ def refresh(nodes: list[dict[str, object]], versions: bool) -> None:
     if versions:
         live = [n for n in nodes if n["status"] != "Removed" and os.path.exists(str(n["antnode_path"]))]
         with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-            for node, version in zip(live, pool.map(lambda n: binary_version(str(n["antnode_path"])), live),
-                                     strict=True):
+            for node, version in zip(
+                live, pool.map(lambda n: binary_version(str(n["antnode_path"])), live), strict=True
+            ):
                 if version:
                     node["version"] = version
 
@@ -872,11 +936,15 @@ def cmd_remove(args: argparse.Namespace, layout: Layout) -> int:
         registry.save()
     registry.save()
     if running:
-        raise Failure(f"Unable to remove a running service {json.dumps(running)}, stop this service first "
-                      "before removing")
+        raise Failure(
+            f"Unable to remove a running service {json.dumps(running)}, stop this service first "
+            "before removing"
+        )
     if mismatched:
-        raise Failure(f"The service(s) {json.dumps(mismatched)} were marked as running but had actually "
-                      "stopped. To remove the service(s), run the command again.")
+        raise Failure(
+            f"The service(s) {json.dumps(mismatched)} were marked as running but had actually "
+            "stopped. To remove the service(s), run the command again."
+        )
     return 0
 
 
@@ -907,7 +975,11 @@ def cmd_status(args: argparse.Namespace, layout: Layout) -> int:
     refresh(registry.nodes, versions=True)
     registry.save()
     if args.json:
-        say(json.dumps({"nodes": registry.nodes, "daemon": registry.data["daemon"]}, indent=2, ensure_ascii=False))
+        say(
+            json.dumps(
+                {"nodes": registry.nodes, "daemon": registry.data["daemon"]}, indent=2, ensure_ascii=False
+            )
+        )
     elif args.details:
         for node in registry.nodes:
             if node["status"] == "Removed":
@@ -920,9 +992,11 @@ def cmd_status(args: argparse.Namespace, layout: Layout) -> int:
                 continue
             peers = node["connected_peers"]
             failure = critical_failure(node) if node["status"] == "Stopped" else None
+            count = len(peers) if isinstance(peers, list) else "-"
+            status = colour(str(node["status"]))
             say(
-                f"{node['service_name']!s:<18} {node['peer_id'] or '-'!s:<52} {colour(str(node['status'])):<7} "
-                f"{len(peers) if isinstance(peers, list) else '-'!s:>15} {failure[0] if failure else '-'}"
+                f"{node['service_name']!s:<18} {node['peer_id'] or '-'!s:<52} {status:<7} "
+                f"{count!s:>15} {failure[0] if failure else '-'}"
             )
     if args.fail:
         down = [str(n["service_name"]) for n in registry.nodes if n["status"] != "Running"]
@@ -965,8 +1039,12 @@ def cmd_upgrade(args: argparse.Namespace, layout: Layout) -> int:
         target = binary_version(args.path) if os.path.isfile(args.path) else None
         if target is None:
             raise Failure(f"The provided path does not exist or is not an antnode binary: {args.path}")
+    elif args.version:
+        target = args.version
     else:
-        target = args.version or latest_version()
+        say("Retrieving latest version for antnode...")
+        target = latest_version()
+        say(f"Latest version is {target}")
     refresh(nodes, versions=True)
     if not force and all(version_tuple(str(n["version"])) >= version_tuple(target) for n in nodes):
         say("✓ All nodes are at the latest version")
@@ -1019,3 +1097,339 @@ def cmd_balance(args: argparse.Namespace, layout: Layout) -> int:
         if node["status"] != "Removed":
             say(f"{node['service_name']}: 0")
     return 0
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _value_name(flag: str) -> str:
+    return "<" + flag.lstrip("-").replace("-", "_").upper() + ">"
+
+
+class ClapParser(argparse.ArgumentParser):
+    """argparse configured to fail like clap 4 (UsageError -> stderr, exit 2)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        match = re.match(r"argument ([^:]+): (.*)$", message, re.S)
+        if match:
+            flag = next((f for f in match.group(1).split("/") if f.startswith("--")), match.group(1))
+            detail = match.group(2)
+            if detail.startswith("expected one argument"):
+                text = f"a value is required for '{flag} {_value_name(flag)}' but none was supplied"
+            elif detail.startswith("invalid choice"):
+                bad = re.search(r"'([^']*)'", detail)
+                text = f"unrecognized subcommand '{bad.group(1) if bad else ''}'"
+            elif detail.startswith("not allowed with argument"):
+                other = detail.split("argument ", 1)[1].split("/")[-1]
+                text = f"the argument '{flag}' cannot be used with '{other}'"
+            elif detail.startswith("!"):
+                text = detail[1:].replace("{flag}", f"{flag} {_value_name(flag)}")
+            else:
+                text = f"invalid value for '{flag} {_value_name(flag)}': {detail}"
+        elif message.startswith("the following arguments are required"):
+            flags = [f.split("/")[-1].strip() for f in message.split(":", 1)[1].split(",")]
+            text = "the following required arguments were not provided:" + "".join(
+                f"\n  {f} {_value_name(f)}" for f in flags
+            )
+        else:
+            text = message
+        raise UsageError(
+            f"error: {text}\n\nUsage: {self.prog} [OPTIONS]\n\nFor more information, try '--help'.\n"
+        )
+
+
+def _typed(parse):  # type: ignore[no-untyped-def]
+    def convert(value: str) -> object:
+        try:
+            return parse(value)
+        except (ValueError, OverflowError) as exc:
+            raise argparse.ArgumentTypeError(f"!invalid value '{value}' for '{{flag}}': {exc}") from None
+
+    return convert
+
+
+def _uint(limit: int):  # type: ignore[no-untyped-def]
+    def parse(value: str) -> int:
+        if not value.isdigit():
+            raise ValueError("invalid digit found in string")
+        if int(value) > limit:
+            raise ValueError(f"{value} is not in 0..={limit}")
+        return int(value)
+
+    return parse
+
+
+def _port_range(value: str) -> tuple[int, int]:
+    start, sep, end = value.partition("-")
+    low = _uint(65535)(start)
+    high = _uint(65535)(end) if sep else low
+    if high < low:
+        raise ValueError("The end port must be greater than the start port")
+    return low, high
+
+
+def _ipv4(value: str) -> str:
+    import ipaddress
+
+    return str(ipaddress.IPv4Address(value))
+
+
+def _rewards(value: str) -> str:
+    body = value[2:] if value[:2].lower() == "0x" else value
+    if re.search(r"[^0-9a-fA-F]", body):
+        raise ValueError("invalid character")
+    if len(body) != 40:
+        raise ValueError("invalid string length")
+    return "0x" + body
+
+
+def _env_pairs(value: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in value.split(","):
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise ValueError(
+                "Environment variable must be in the format KEY=VALUE or KEY=INNER_KEY=VALUE.\n"
+                "Multiple key-value pairs can be given with a comma between them."
+            )
+        pairs.append((key, val))
+    return pairs
+
+
+def _selection(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--service-name", action="append", default=[])
+    group.add_argument("--peer-id", action="append", default=[])
+
+
+def _start_timing(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--connection-timeout", type=_typed(_uint(2**64)), default=300)
+    group.add_argument("--interval", type=_typed(_uint(2**64)))
+
+
+def build_parser() -> ClapParser:
+    parser = ClapParser(prog="antctl", description="Autonomi node manager (emulated)")
+    parser.add_argument("--version", action="store_true", dest="show_version")
+    parser.add_argument("--crate-version", action="store_true", dest="show_crate_version")
+    parser.add_argument("--package-version", action="store_true", dest="show_package_version")
+    logging = parser.add_mutually_exclusive_group()
+    logging.add_argument("--debug", action="store_true")
+    logging.add_argument("--trace", action="store_true")
+    parser.add_argument("-v", "--verbose", action="count")
+    sub = parser.add_subparsers(dest="command", parser_class=ClapParser, metavar="COMMAND")
+
+    add = sub.add_parser("add")
+    add.add_argument("--auto-restart", action="store_true")
+    add.add_argument("--auto-set-nat-flags", action="store_true")
+    add.add_argument("--count", type=_typed(_uint(65535)))
+    add.add_argument("--data-dir-path")
+    add.add_argument("--enable-metrics-server", action="store_true")
+    add.add_argument("--env", type=_typed(_env_pairs))
+    add.add_argument("--relay", action="store_true")
+    add.add_argument("--log-dir-path")
+    add.add_argument("--log-format", type=_typed(lambda v: v if v in ("default", "json") else int("x")))
+    add.add_argument("--max-log-files", type=_typed(_uint(2**64)))
+    add.add_argument("--max-archived-log-files", type=_typed(_uint(2**64)))
+    add.add_argument("--metrics-port", type=_typed(_port_range))
+    add.add_argument("--network-id", type=_typed(_uint(255)))
+    add.add_argument("--node-ip", type=_typed(_ipv4))
+    add.add_argument("--node-port", type=_typed(_port_range))
+    add.add_argument("--rpc-port", type=_typed(_port_range))
+    add.add_argument("--rpc-address", type=_typed(_ipv4), default="127.0.0.1")
+    add.add_argument("--path")
+    add.add_argument("--first", action="store_true")
+    add.add_argument("--peer", action="append", default=[])
+    add.add_argument("--network-contacts-url", action="append", default=[])
+    add.add_argument("--local", action="store_true")
+    add.add_argument("--ignore-cache", action="store_true")
+    add.add_argument("--bootstrap-cache-dir")
+    add.add_argument("--rewards-address", type=_typed(_rewards), required=True)
+    add.add_argument("--no-upnp", action="store_true")
+    add.add_argument("--alpha", action="store_true")
+    add.add_argument("--write-older-cache-files", action="store_true")
+    add.add_argument("--url")
+    add.add_argument("--user")
+    add.add_argument("--version")
+    evm = add.add_subparsers(dest="evm", parser_class=ClapParser, metavar="COMMAND")
+    for name in ("evm-arbitrum-one", "evm-arbitrum-sepolia-test", "evm-local"):
+        evm.add_parser(name)
+    custom = evm.add_parser("evm-custom")
+    custom.add_argument("--rpc-url", required=True)
+    custom.add_argument("-p", "--payment-token-address", required=True)
+    custom.add_argument("-d", "--data-payments-address", required=True)
+    custom.add_argument("--merkle-payments-address")
+
+    balance = sub.add_parser("balance")
+    _selection(balance)
+    remove = sub.add_parser("remove")
+    _selection(remove)
+    remove.add_argument("--keep-directories", action="store_true")
+    reset = sub.add_parser("reset")
+    reset.add_argument("-f", "--force", action="store_true")
+    start = sub.add_parser("start")
+    _selection(start)
+    _start_timing(start)
+    status = sub.add_parser("status")
+    status.add_argument("--fail", action="store_true")
+    view = status.add_mutually_exclusive_group()
+    view.add_argument("--details", action="store_true")
+    view.add_argument("--json", action="store_true")
+    stop = sub.add_parser("stop")
+    _selection(stop)
+    stop.add_argument("--interval", type=_typed(_uint(2**64)))
+    upgrade = sub.add_parser("upgrade")
+    _selection(upgrade)
+    _start_timing(upgrade)
+    upgrade.add_argument("--do-not-start", action="store_true")
+    upgrade.add_argument("--env", type=_typed(_env_pairs))
+    upgrade.add_argument("--force", action="store_true")
+    upgrade.add_argument("--path")
+    upgrade.add_argument("--url")
+    upgrade.add_argument("--version")
+    for name in ("local", "daemon", "nat-detection"):
+        sub.add_parser(name).add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def prescan(parser: argparse.ArgumentParser, argv: list[str], prog: str) -> None:
+    """Report the first unknown flag before any other error, as clap does; raises UsageError."""
+    known = parser._option_string_actions
+    choices: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            choices = dict(action.choices)
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        name = token.split("=", 1)[0]
+        if token == "--":
+            return
+        if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
+            action = known.get(name)
+            if action is None:
+                raise UsageError(
+                    f"error: unexpected argument '{name}' found\n\nUsage: {prog} [OPTIONS]\n\n"
+                    "For more information, try '--help'.\n"
+                )
+            index += 1 if action.nargs == 0 or "=" in token else 2
+            continue
+        if token in choices:
+            prescan(choices[token], argv[index + 1 :], f"{prog} {token}")
+            return
+        index += 1
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse like clap; raises UsageError."""
+    parser = build_parser()
+    prescan(parser, argv, "antctl")
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        where = " ".join(x for x in ("antctl", args.command, getattr(args, "evm", None)) if x)
+        raise UsageError(
+            f"error: unexpected argument '{extra[0]}' found\n\nUsage: {where} [OPTIONS]\n\n"
+            "For more information, try '--help'.\n"
+        )
+    if args.command == "add":
+        conflicts = [
+            ("--count", args.count is not None, "--first", args.first),
+            ("--url", args.url is not None, "--version", args.version is not None),
+        ]
+        for one, has_one, other, has_other in conflicts:
+            if has_one and has_other:
+                raise UsageError(
+                    f"error: the argument '{one} {_value_name(one)}' cannot be used with '{other}'\n\n"
+                    "Usage: antctl add [OPTIONS]\n\nFor more information, try '--help'.\n"
+                )
+        if args.evm is None:
+            raise UsageError(
+                "error: 'antctl add' requires a subcommand but one was not provided\n"
+                f"  [subcommands: {', '.join(EVM_COMMANDS)}, help]\n\n"
+                "Usage: antctl add [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n"
+            )
+        args.evm_network = _evm_network(args)
+        args.peer = [p for chunk in args.peer for p in chunk.split(",") if p]
+        args.network_contacts_url = [u for chunk in args.network_contacts_url for u in chunk.split(",") if u]
+    return args
+
+
+def _evm_network(args: argparse.Namespace) -> object:
+    if args.evm == "evm-arbitrum-one":
+        return "ArbitrumOne"
+    if args.evm == "evm-arbitrum-sepolia-test":
+        return "ArbitrumSepoliaTest"
+    if args.evm == "evm-local":
+        return {"Custom": dict(LOCAL_EVM)}
+    return {
+        "Custom": {
+            "rpc_url_http": args.rpc_url,
+            "payment_token_address": args.payment_token_address,
+            "data_payments_address": args.data_payments_address,
+            "merkle_payments_address": args.merkle_payments_address,
+        }
+    }
+
+
+COMMANDS = {
+    "add": cmd_add,
+    "balance": cmd_balance,
+    "remove": cmd_remove,
+    "reset": cmd_reset,
+    "start": cmd_start,
+    "status": cmd_status,
+    "stop": cmd_stop,
+    "upgrade": cmd_upgrade,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = parse_args(argv)
+    except UsageError as exc:
+        sys.stderr.write(str(exc))
+        return 2
+    version = str(BAKED["version"])
+    if args.show_version:
+        sha = hashlib.sha1(version.encode()).hexdigest()[:7]
+        say(
+            f"Autonomi Node Manager v{version}\nPackage version: {KNOBS['package_version']}\n"
+            f"Git info: stable / {sha} / 2026-02-19"
+        )
+        return 0
+    if args.show_crate_version:
+        say(version)
+        return 0
+    if args.show_package_version:
+        say(str(KNOBS["package_version"]))
+        return 0
+    debug.enabled = args.debug or args.trace  # type: ignore[attr-defined]
+    banner.quiet = args.verbose == 1  # type: ignore[attr-defined]
+    debug(f"Executing cmd: {args.command} {argv}")
+    if args.command is None:
+        return 0
+    if args.command not in COMMANDS:
+        sys.stderr.write(
+            f"Error: \n   0: The '{args.command}' command is not supported by the antctl emulator\n"
+        )
+        return 1
+    layout = Layout()
+    debug(f"Mode: {'system' if layout.system else 'user'}; registry at {layout.registry}")
+    try:
+        code = COMMANDS[args.command](args, layout)
+    except Failure as exc:
+        sys.stdout.flush()
+        sys.stderr.write(f"Error: \n   0: {exc}\n\nLocation:\n   ant-node-manager/src/bin/cli/main.rs:952\n")
+        sys.stderr.flush()
+        return 1
+    debug("Command completed")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -348,9 +348,38 @@ def build_parser() -> ClapParser:
     return parser
 
 
+def prescan(parser: argparse.ArgumentParser, argv: list[str], prog: str) -> None:
+    """Report the first unknown flag before any other error, as clap does; raises UsageError."""
+    known = parser._option_string_actions
+    choices: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            choices = dict(action.choices)
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        name = token.split("=", 1)[0]
+        if token == "--":
+            return
+        if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
+            action = known.get(name)
+            if action is None:
+                raise UsageError(
+                    f"error: unexpected argument '{name}' found\n\nUsage: {prog} [OPTIONS]\n\n"
+                    "For more information, try '--help'.\n"
+                )
+            index += 1 if action.nargs == 0 or "=" in token else 2
+            continue
+        if token in choices:
+            prescan(choices[token], argv[index + 1 :], f"{prog} {token}")
+            return
+        index += 1
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse like clap; raises UsageError with clap's text."""
     parser = build_parser()
+    prescan(parser, argv, "antnode")
     args, extra = parser.parse_known_args(argv)
     if extra:
         prog = "antnode" + (f" {args.evm}" if args.evm else "")
@@ -686,7 +715,7 @@ def _libp2p_families(b: Body) -> None:
             [([("type", k)], r, mean) for k, r in kinds],
         )
     b.histogram(
-        "libp2p_kad_query_result_duration",
+        "libp2p_kad_query_result_duration_seconds",
         "Duration of a Kademlia query",
         _exponential(0.1, 2, 8),
         [([("type", k)], r, 2.4) for k, r in kinds],
@@ -743,14 +772,14 @@ def _libp2p_families(b: Body) -> None:
         [([("role", r), ("protocols", QUIC)], _rate(rate)) for r, rate in roles],
     )
     b.histogram(
-        "libp2p_swarm_connections_establishment_duration",
+        "libp2p_swarm_connections_establishment_duration_seconds",
         "Time it took (locally) to establish connections",
         _exponential(0.01, 1.5, 20),
         [([("role", r), ("protocols", p)], rate * s, 0.35) for r, rate in roles for p, s in stacks],
         unit="seconds",
     )
     b.histogram(
-        "libp2p_swarm_connections_duration",
+        "libp2p_swarm_connections_duration_seconds",
         "Time a connection was alive",
         _exponential(0.01, 3, 20),
         [
@@ -1140,7 +1169,7 @@ def start_metrics_server(node: Node, port: int):  # type: ignore[no-untyped-def]
         allow_reuse_address = True
 
     server = Server(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 2.0}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True)
     thread.start()
     return server
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from wnm.domain.settings import DONATE_ADDRESS, FAUCET_ADDRESS
-from wnm.engine.wallets import WalletError, WeightedWallet, parse_wallets, pick_wallet
+from wnm.domain.wallets import WalletError, WeightedWallet, parse_wallets, pick_wallet
 
 A = "0x" + "a1" * 20
 B = "0x" + "B2" * 20
@@ -27,12 +27,12 @@ def test_parse_entries_and_weights() -> None:
     ("text", "message"),
     [
         ("", "not set"),
-        (" , ", "not set"),
-        ("0x1234", "is not an 0x address"),
+        (" , ", "empty entry"),
+        ("0x1234", "is not 0x followed by 40 hex digits"),
         (f"{A}:0", "positive integer"),
         (f"{A}:-3", "positive integer"),
         (f"{A}:x", "positive integer"),
-        ("wallet", "is not an 0x address"),
+        ("wallet", "is not 0x followed by 40 hex digits"),
     ],
 )
 def test_parse_rejects(text: str, message: str) -> None:

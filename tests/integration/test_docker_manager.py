@@ -7,7 +7,10 @@ teardown removes exactly the containers that test made (also when it fails).
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -24,10 +27,19 @@ from docker_env import DockerEnv, docker_env, make_antnode, remove_labelled  # n
 
 from wnm.backends.process.base import ManagerContext, ProcessState
 from wnm.backends.process.docker import DockerManager
-from wnm.backends.process.docker_layout import LABEL_INSTANCE
+from wnm.backends.process.docker_control import (
+    WANT_RUN,
+    WANT_STOP,
+    NodeControl,
+    RunState,
+    parse_state,
+    supervisor_ready,
+)
+from wnm.backends.process.docker_layout import LABEL_INSTANCE, bind_roots, created_epoch, group_name, is_under
 from wnm.domain.enums import Generation, NodeStatus
 from wnm.domain.node import Node
 from wnm.domain.settings import Settings
+from wnm.errors import TemporaryFailure
 from wnm.nodes.command import NodeCommand
 
 pytestmark = pytest.mark.integration
@@ -97,18 +109,24 @@ class Harness:
         self.control_root = base / "control"
 
     def node(self, node_id: int, version: str = "0.4.17", **knobs: object) -> Node:
-        root = self.base / "nodes" / f"antnode{node_id:04d}"
-        logs = self.base / "logs" / f"antnode{node_id:04d}"
+        node = self.plain_node(self.base, node_id)
+        make_antnode(Path(node.binary), version, python=IMAGE_PYTHON, knobs=knobs)
+        return node
+
+    @staticmethod
+    def plain_node(base: Path, node_id: int) -> Node:
+        """A node row with its directories made under ``base`` and free ports (no binary yet)."""
+        root = base / "nodes" / f"antnode{node_id:04d}"
+        logs = base / "logs" / f"antnode{node_id:04d}"
         root.mkdir(parents=True, exist_ok=True)
         logs.mkdir(parents=True, exist_ok=True)
-        binary = make_antnode(root / "antnode", version, python=IMAGE_PYTHON, knobs=knobs)
         return Node(
             id=node_id,
             generation=Generation.LEGACY,
             manager="docker",
             root_dir=str(root),
             log_dir=str(logs),
-            binary=str(binary),
+            binary=str(root / "antnode"),
             port=free_port(socket.SOCK_DGRAM),
             metrics_port=free_port(),
             rpc_port=0,
@@ -264,6 +282,25 @@ def test_group_restarts_a_node_after_self_upgrade(harness: Harness) -> None:
     assert status.state is ProcessState.RUNNING and status.restarts == 1
 
 
+def test_group_container_restart_brings_back_only_wanted_nodes(harness: Harness) -> None:
+    """A container restart (dockerd restart, host reboot) resumes the nodes wnm wanted running."""
+    manager = harness.manager(per_container=2)
+    running, stopped = harness.node(61), harness.node(62)
+    manager.create(running)
+    manager.create(stopped)
+    manager.start(running)
+    wait_until(lambda: get(running.metrics_port), what="metrics")
+    container = harness.env.client.containers.get("wnm-nodes-01")
+    started = time.monotonic()
+    container.restart(timeout=10)
+    assert time.monotonic() - started < 5  # the supervisor stops its nodes at once on SIGTERM
+    wait_until(lambda: get(running.metrics_port), what="metrics after the container restart")
+    statuses = manager.status_all([running, stopped])
+    assert statuses[61].state is ProcessState.RUNNING
+    assert statuses[62].state is ProcessState.STOPPED
+    assert get(stopped.metrics_port, timeout=0.5) is None
+
+
 def test_group_placement_fills_containers_in_order(harness: Harness) -> None:
     manager = harness.manager(per_container=2)
     nodes = [harness.node(i) for i in (31, 32, 33)]
@@ -319,3 +356,149 @@ def test_status_all_is_one_pass_and_reports_missing(harness: Harness) -> None:
     assert statuses[b.id].state is ProcessState.MISSING
     assert elapsed < 2, elapsed
     assert os.path.isdir(a.root_dir)
+
+
+def test_without_a_daemon_everything_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("docker")
+    url = f"unix://{tmp_path}/no-docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", url)
+    ctx = ManagerContext(settings=Settings(), mode="docker", command_for=antnode_command, timeout=2.0)
+    availability = DockerManager.availability(ctx)
+    assert not availability.ok and url in availability.reason
+    manager = DockerManager(ctx, control_root=str(tmp_path / "control"))
+    node = Harness.plain_node(tmp_path, 1)
+    status = manager.status_all([node])[1]
+    assert status.state is ProcessState.UNKNOWN and status.detail
+    with pytest.raises(TemporaryFailure):
+        manager.start(node)
+
+
+# -- the supervisor script itself, on this host's dash and busybox sh (no docker needed) --------
+
+SUPERVISOR = Path(__file__).resolve().parents[2] / "docker" / "wnm-supervisor.sh"
+
+
+@pytest.fixture(params=["dash", "busybox"])
+def supervisor(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    shell = ["dash"] if request.param == "dash" else ["busybox", "sh"]
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    control = tmp_path / "control"
+    control.mkdir()
+    env = {**os.environ, "WNM_CONTROL_DIR": str(control), "WNM_STOP_GRACE": "3"}
+    proc = subprocess.Popen(
+        [*shell, str(SUPERVISOR)], env=env, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        wait_until(lambda: supervisor_ready(control), timeout=5, what="the supervisor")
+        yield proc, control
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+
+def define(control: Path, name: str, argv: list[str], env: dict[str, str] | None = None) -> NodeControl:
+    node = NodeControl(control, name)
+    node.define(argv, env or {}, owner=None)
+    return node
+
+
+def alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_supervisor_runs_and_stops_nodes_one_by_one(supervisor: tuple[subprocess.Popen[bytes], Path]) -> None:
+    proc, control = supervisor
+    a = define(control, "0001", ["sh", "-c", 'echo "hello $GREETING"; exec sleep 300'], {"GREETING": "a b"})
+    b = define(control, "0002", ["sleep", "300"])
+    for node in (a, b):
+        node.want(WANT_RUN)
+    proc.send_signal(signal.SIGHUP)
+    states = [node.wait_for(("running",), 5, "start") for node in (a, b)]
+    assert all(alive(s.pid) for s in states)
+    wait_until(lambda: a.output_tail() == "hello a b", timeout=5, what="the node's output")
+
+    b.want(WANT_STOP, stop_timeout=5)
+    proc.send_signal(signal.SIGHUP)
+    stopped = b.wait_for(("stopped",), 5, "stop")
+    assert stopped.exit_code == 128 + signal.SIGTERM
+    assert not alive(states[1].pid)
+    assert a.state().kind == "running" and alive(states[0].pid)
+
+
+def test_supervisor_restarts_exited_nodes_and_kills_stubborn_ones(
+    supervisor: tuple[subprocess.Popen[bytes], Path],
+) -> None:
+    proc, control = supervisor
+    flaky = define(control, "0003", ["sh", "-c", "exit 3"])
+    stubborn = define(control, "0004", ["sh", "-c", "trap '' TERM; while :; do sleep 0.2; done"])
+    flaky.want(WANT_RUN)
+    stubborn.want(WANT_RUN)
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: flaky.state().restarts >= 1, timeout=5, what="a restart")
+    assert flaky.state().kind in ("backoff", "running")
+    flaky.want(WANT_STOP)
+    flaky.wait_for(("stopped",), 5, "stop during backoff")
+
+    pid = stubborn.wait_for(("running",), 5, "start").pid
+    started = time.monotonic()
+    stubborn.want(WANT_STOP, stop_timeout=1)
+    proc.send_signal(signal.SIGHUP)
+    assert stubborn.wait_for(("stopped",), 6, "escalation to SIGKILL").exit_code == 128 + signal.SIGKILL
+    assert 0.9 < time.monotonic() - started < 4
+    assert not alive(pid)
+
+
+def test_supervisor_shutdown_keeps_wishes_for_the_next_start(
+    supervisor: tuple[subprocess.Popen[bytes], Path],
+) -> None:
+    proc, control = supervisor
+    node = define(control, "0005", ["sleep", "300"])
+    node.want(WANT_RUN)
+    proc.send_signal(signal.SIGHUP)
+    pid = node.wait_for(("running",), 5, "start").pid
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert not alive(pid)
+    assert node.state().kind == "stopped"
+    assert (node.dir / "want").read_text() == "run\n"
+    assert not supervisor_ready(control)
+
+
+# -- pure helpers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("running 42 1700000000\n", RunState("running", pid=42, restarts=2)),
+        ("backoff 3 1700000000", RunState("backoff", exit_code=3, restarts=2)),
+        ("stopped 143", RunState("stopped", exit_code=143, restarts=2)),
+        ("stopped -", RunState("stopped", restarts=2)),
+        ("", RunState("unknown", restarts=2)),
+        ("garbage", RunState("unknown", restarts=2)),
+    ],
+)
+def test_parse_state(line: str, expected: RunState) -> None:
+    assert parse_state(line, "2\n") == expected
+
+
+def test_layout_helpers() -> None:
+    assert group_name(["wnm-nodes-01", "wnm-nodes-03"]) == "wnm-nodes-02"
+    assert bind_roots(["/a/b", "/a", "/c/d", ""]) == ["/a", "/c/d"]
+    assert is_under("/a/b/c", ["/a/b"]) and not is_under("/a/bc", ["/a/b"])
+    assert created_epoch("2026-11-30T21:40:01.123456789Z") == 1796074801
+    assert created_epoch("nonsense") == 0

@@ -12,7 +12,7 @@ from tests.observe.metrics_body import render_metadata, render_metrics
 from wnm.observe.probe import FetchError, Target, fetch_all
 
 
-def _get(port: int, path: str = "/metrics", **kwargs: float) -> list[Target]:
+def _get(port: int, path: str = "/metrics") -> list[Target]:
     return [Target("127.0.0.1", port, path)]
 
 
@@ -65,14 +65,14 @@ def test_chunked_and_close_delimited_bodies(endpoints: Endpoints) -> None:
 
 def test_slow_within_deadline_is_fine_beyond_is_timeout(endpoints: Endpoints) -> None:
     slow_ok, slow_late = fetch_all(
-        _get(endpoints.add("slow:0.2")) + _get(endpoints.add("slow:5")), deadline=0.8
+        _get(endpoints.add("slow:0.1")) + _get(endpoints.add("slow:5")), deadline=0.4
     )
     assert slow_ok.ok
     assert slow_late.error is FetchError.TIMEOUT and not slow_late.answered
 
 
 def test_headers_then_silence_is_answered_timeout(endpoints: Endpoints) -> None:
-    (reply,) = fetch_all(_get(endpoints.add("headers-only")), deadline=0.5)
+    (reply,) = fetch_all(_get(endpoints.add("headers-only")), deadline=0.3)
     assert reply.error is FetchError.TIMEOUT
     assert reply.status == 200 and reply.answered  # the process is alive
 
@@ -88,7 +88,7 @@ def test_one_deadline_for_many_hung_endpoints(endpoints: Endpoints) -> None:
         for p in hung + healthy + refused + broken
         for path in ("/metrics", "/metadata")
     ]
-    deadline = 1.0
+    deadline = 0.6
     started = time.monotonic()
     replies = fetch_all(targets, deadline=deadline)
     elapsed = time.monotonic() - started
@@ -105,7 +105,7 @@ def test_queue_beyond_max_sockets_and_deadline_for_unstarted(endpoints: Endpoint
     replies = fetch_all([Target("127.0.0.1", p, "/metadata") for p in ports], max_sockets=3)
     assert all(r.ok for r in replies)
     hung = [endpoints.add("hang") for _ in range(4)]
-    replies = fetch_all([Target("127.0.0.1", p, "/metrics") for p in hung], max_sockets=2, deadline=0.3)
+    replies = fetch_all([Target("127.0.0.1", p, "/metrics") for p in hung], max_sockets=2, deadline=0.2)
     assert [r.error for r in replies] == [FetchError.TIMEOUT] * 4
     assert sum("not started" in r.detail for r in replies) == 2
 
@@ -131,7 +131,7 @@ def test_ipv6_loopback(endpoints: Endpoints) -> None:
     server.listen(1)
     port = server.getsockname()[1]
     try:
-        (reply,) = fetch_all([Target("::1", port, "/metrics")], deadline=0.3)
+        (reply,) = fetch_all([Target("::1", port, "/metrics")], deadline=0.2)
         assert reply.error is FetchError.TIMEOUT  # accepted by the kernel, never answered
         assert Target("::1", port, "/metrics").url == f"http://[::1]:{port}/metrics"
     finally:

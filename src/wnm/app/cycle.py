@@ -10,6 +10,7 @@ import logging
 import time
 
 from wnm.app.backends import build_firewall, build_manager
+from wnm.backends.process.base import ProcessManager
 from wnm.app.context import Loaded, db_path_of, load, run_lock, store_changes
 from wnm.app.observe import Observation, observe, record
 from wnm.app.plan_view import plan_json, plan_text
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 def run_cycle(parsed: Parsed, *, dry: bool) -> int:
     if dry:
         loaded = load(parsed, read_only=True)
-        observation, plan = _observe_and_decide(loaded, parsed)
+        observation, plan = observe_and_decide(loaded, build_manager(loaded.settings), parsed)
         print(
             plan_json(plan, observation.snapshot)
             if parsed.flag("json")
@@ -39,23 +40,24 @@ def run_cycle(parsed: Parsed, *, dry: bool) -> int:
         loaded = load(parsed, read_only=False)
         loaded_path = loaded.db_path
         store_changes(loaded)
-        observation, plan = _observe_and_decide(loaded, parsed)
+        manager = build_manager(loaded.settings)
+        observation, plan = observe_and_decide(loaded, manager, parsed)
         record(loaded.engine, observation, loaded.state)
         for line in plan_text(plan, observation.snapshot).splitlines():
             log.info("%s", line)
         real = [a for a in plan.actions if a.type.value not in ("survey", "resurvey")]
         if not real:
             return 0
-        executor = build_executor(loaded, parsed)
+        executor = build_executor(loaded, parsed, manager)
         results = executor.execute(plan.actions, {n.id: n for n in observation.nodes})
     attempted, failed = summarize(results)
     log.info("run done: %d action(s), %d failed (%s)", attempted, failed, loaded_path)
     return 1 if attempted and failed == attempted else 0
 
 
-def _observe_and_decide(loaded: Loaded, parsed: Parsed) -> tuple[Observation, Plan]:
+def observe_and_decide(loaded: Loaded, manager: ProcessManager, parsed: Parsed) -> tuple[Observation, Plan]:
+    """Observe the host and nodes through ``manager`` and let the engine decide."""
     settings = loaded.settings
-    manager = build_manager(settings)
     now = int(time.time())
     observation = observe(
         settings,
@@ -76,9 +78,11 @@ def _observe_and_decide(loaded: Loaded, parsed: Parsed) -> tuple[Observation, Pl
     return observation, plan
 
 
-def build_executor(loaded: Loaded, parsed: Parsed, source: str = "run") -> ActionExecutor:
+def build_executor(
+    loaded: Loaded, parsed: Parsed, manager: ProcessManager, source: str = "run"
+) -> ActionExecutor:
+    """The one executor every entry point uses (cron run, forced action)."""
     settings = loaded.settings
-    manager = build_manager(settings)
     firewall = build_firewall(settings)
     journal = Journal(loaded.engine, source)
     lifecycle = Lifecycle(

@@ -71,7 +71,7 @@ def run_forced(parsed: Parsed) -> int:
             print(render(report, fmt, loaded, parsed))
             return 0
         actions = choose(verb, parsed, loaded, observation.snapshot, now)
-        executor = build_executor(loaded, parsed, source="forced")
+        executor = build_executor(loaded, parsed, manager, source="forced")
         results = executor.execute(actions, {n.id: n for n in observation.nodes})
     print(_result_text(verb, results) if not parsed.flag("json") else _result_json(verb, results))
     return 1 if any(r.outcome is Outcome.FAILED for r in results) else 0
@@ -125,7 +125,7 @@ def _adds(
     from wnm.engine.allocation import AllocationBlocked, Allocator, choose_binary
     from wnm.engine.budgets import counts_toward_cap
     from wnm.engine.context import build_facts
-    from wnm.engine.wallets import WalletError, parse_wallets
+    from wnm.domain.wallets import WalletError, parse_wallets
 
     settings = loaded.settings
     counted = sum(1 for n in snapshot.nodes if counts_toward_cap(n))

@@ -60,7 +60,7 @@ def plan_text(plan: Plan, snapshot: Snapshot) -> str:
         for i, action in enumerate(sorted(real, key=lambda a: -a.priority), 1):
             lines.append(f"  {i}. {action.describe()}")
     else:
-        lines.append(f"plan: idle: {plan.idle_reason or 'nothing to do'}")
+        lines.append("plan: " + (plan.idle_reason or "idle: nothing to do"))
     if plan.blockers:
         lines.append("next add blocked by:")
         lines.extend(f"  - {b}" for b in plan.blockers)

@@ -96,6 +96,7 @@ def _typed(option: Option) -> Any:
 def build_parser() -> _Parser:
     parser = _Parser(
         prog="wnm",
+        usage="wnm [options]   (wnm --help lists them all)",
         description="Weave Node Manager: keeps this host's Autonomi nodes running within its limits.",
         default_config_files=list(DEFAULT_CONFIG_FILES),
         allow_abbrev=False,

@@ -92,7 +92,7 @@ def _validate_rewards(settings: Settings) -> None:
     try:
         parse_wallets(settings.rewards_address, settings.donate_address)
     except WalletError as exc:
-        raise ConfigError("rewards_address", str(exc)) from None
+        raise ConfigError("rewards_address", str(exc).removeprefix("rewards_address ")) from None
 
 
 def _validate_ports(settings: Settings, given: Collection[str]) -> None:

@@ -1,9 +1,17 @@
-"""Parsing and drawing from the weighted ``rewards_address`` list (``0xA:100,faucet:1,donate:10``)."""
+"""Rewards wallets: parse the weighted ``rewards_address`` list and draw one per node.
+
+``rewards_address`` is a comma list of ``entry[:weight]``; an entry is an EVM address
+(``0x`` + 40 hex digits), ``faucet`` (FAUCET_ADDRESS) or ``donate`` (``donate_address``); the
+weight is a positive integer, 1 when left out. The draw is deterministic: a SHA-256 of the
+node id is mapped onto the cumulative weights, so the same id always gets the same wallet and
+the shares follow the weights over many ids — no random numbers, so plans are reproducible.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from wnm.domain.settings import FAUCET_ADDRESS
 
@@ -11,44 +19,63 @@ ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 class WalletError(ValueError):
-    """The rewards address text is malformed; the message says which entry and why."""
+    """``rewards_address`` (or ``donate_address``) cannot be used; the message says why."""
 
 
-def parse_wallets(text: str, donate_address: str) -> tuple[tuple[str, int], ...]:
-    """``(address, weight)`` pairs; ``faucet``/``donate`` resolved; weight defaults to 1."""
-    entries = [e.strip() for e in text.split(",")]
-    if not text.strip():
-        raise WalletError("is required: a 0x address, faucet, donate, or addr:weight,...")
-    result: list[tuple[str, int]] = []
+@dataclass(frozen=True)
+class WeightedWallet:
+    address: str
+    weight: int
+
+
+def parse_wallets(rewards_address: str, donate_address: str) -> tuple[WeightedWallet, ...]:
+    """The usable wallets with their weights.
+
+    Raises WalletError for an empty list, an entry that is not an address/``faucet``/``donate``,
+    a weight that is not a positive integer, or a ``donate`` entry whose address is invalid.
+    """
+    if not rewards_address.strip():
+        raise WalletError("rewards_address is not set")
+    entries = [e.strip() for e in rewards_address.split(",")]
+    if not all(entries):
+        raise WalletError(f"rewards_address {rewards_address!r} has an empty entry")
+    wallets: list[WeightedWallet] = []
     for entry in entries:
-        if not entry:
-            raise WalletError(f"has an empty entry in {text!r}")
-        name, sep, weight_text = entry.partition(":")
-        name = name.strip()
-        weight = 1
-        if sep:
-            if not weight_text.strip().isdigit() or int(weight_text) < 1:
-                raise WalletError(f"weight of {name!r} must be a whole number >= 1, not {weight_text!r}")
-            weight = int(weight_text)
-        lowered = name.lower()
-        if lowered == "faucet":
-            address = FAUCET_ADDRESS
-        elif lowered == "donate":
-            address = donate_address
-        elif ADDRESS.match(name):
-            address = name
-        else:
-            raise WalletError(f"entry {name!r} is not 0x followed by 40 hex digits, 'faucet' or 'donate'")
-        result.append((address, weight))
-    return tuple(result)
+        name, _, weight_text = entry.partition(":")
+        address = _resolve(name.strip(), donate_address)
+        weight = _weight(entry, weight_text.strip())
+        wallets.append(WeightedWallet(address, weight))
+    return tuple(wallets)
 
 
-def draw_wallet(wallets: tuple[tuple[str, int], ...], key: int) -> str:
-    """Pick an address for node ``key`` deterministically, in proportion to the weights."""
-    total = sum(w for _, w in wallets)
-    point = int.from_bytes(hashlib.sha256(str(key).encode()).digest()[:8], "big") % total
-    for address, weight in wallets:
-        if point < weight:
-            return address
-        point -= weight
-    return wallets[-1][0]
+def _resolve(name: str, donate_address: str) -> str:
+    lowered = name.lower()
+    if lowered == "faucet":
+        return FAUCET_ADDRESS
+    if lowered == "donate":
+        if not ADDRESS.match(donate_address):
+            raise WalletError(f"donate_address {donate_address!r} is not 0x followed by 40 hex digits")
+        return donate_address
+    if ADDRESS.match(name):
+        return name
+    raise WalletError(f"rewards_address entry {name!r} is not 0x followed by 40 hex digits, 'faucet' or 'donate'")
+
+
+def _weight(entry: str, text: str) -> int:
+    if not text:
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise WalletError(f"rewards_address entry {entry!r}: weight must be a positive integer")
+    return int(text)
+
+
+def pick_wallet(wallets: tuple[WeightedWallet, ...], node_id: int) -> str:
+    """The wallet for ``node_id``: hash of the id onto the cumulative weights (deterministic)."""
+    total = sum(w.weight for w in wallets)
+    digest = hashlib.sha256(f"wnm-wallet:{node_id}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % total
+    for wallet in wallets:
+        if point < wallet.weight:
+            return wallet.address
+        point -= wallet.weight
+    raise AssertionError("point beyond the cumulative weights")  # unreachable: point < total

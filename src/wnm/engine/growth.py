@@ -23,7 +23,7 @@ from wnm.engine.context import Draft, Facts, on_path
 from wnm.engine.pressure import headroom_text, resource_blockers
 from wnm.engine.relief import PressureView
 from wnm.engine.selection import oldest_first
-from wnm.engine.wallets import WalletError, parse_wallets
+from wnm.domain.wallets import WalletError, parse_wallets
 
 
 def shared_blockers(facts: Facts, view: PressureView) -> list[str]:

@@ -108,7 +108,8 @@ class ActionExecutor:
             nodes[node.id] = lc.start(node, action.reason)
             return "started"
         if action.type is ActionType.STOP:
-            nodes[node.id] = lc.stop(node, action.reason, pressure=action.pressure)
+            status = action.then_status or NodeStatus.STOPPED
+            nodes[node.id] = lc.stop(node, action.reason, pressure=action.pressure, status=status)
             return "stopped"
         if action.type is ActionType.RESTART:
             nodes[node.id] = lc.restart(node, action.reason)
@@ -123,6 +124,9 @@ class ActionExecutor:
             nodes.pop(node.id, None)
             return "removed"
         if action.type is ActionType.DISABLE:
+            if action.then_status is NodeStatus.QUARANTINED:
+                nodes[node.id] = lc.quarantine(node, action.reason)
+                return "quarantined"
             nodes[node.id] = lc.disable(node, action.reason)
             return "disabled"
         if action.type is ActionType.ENABLE:
@@ -142,5 +146,3 @@ def summarize(results: Sequence[ActionResult]) -> tuple[int, int]:
     real = [r for r in results if r.action.type not in (ActionType.SURVEY, ActionType.RESURVEY)]
     return len(real), sum(1 for r in real if r.outcome is Outcome.FAILED)
 
-
-IN_FLIGHT = (NodeStatus.RESTARTING, NodeStatus.UPGRADING, NodeStatus.REMOVING)

@@ -21,6 +21,7 @@ from wnm.domain.settings import Settings
 from wnm.errors import PermanentFailure, TemporaryFailure, WnmError
 from wnm.execute.journal import Journal
 from wnm.system import files
+from wnm.system.faults import checkpoint
 from wnm.system.netcheck import port_free
 
 log = logging.getLogger(__name__)
@@ -85,15 +86,18 @@ class Lifecycle:
         )
         highest = max(self.journal.highest_node_id(), spec.id)
         self.journal.save(node, {"highest_node_id_used": highest})
+        checkpoint("add.row-written")
         try:
             if not self.manager.uses_own_paths():
                 files.make_dir(spec.root_dir, 0o700)
                 files.make_dir(spec.log_dir)
                 files.copy_executable(spec.binary_source, spec.binary)
+            checkpoint("add.files-written")
             node = self.manager.create(node)
             self.journal.save(node)
             self.firewall.open_port(node.port, "udp", comment=node.service_name)
             self.manager.start(node)
+            checkpoint("add.started")
         except WnmError as exc:
             self._undo_add(node, exc)
             raise
@@ -156,6 +160,13 @@ class Lifecycle:
     def disable(self, node: Node, reason: str) -> Node:
         return self.stop(node, reason, status=NodeStatus.DISABLED)
 
+    def quarantine(self, node: Node, reason: str) -> Node:
+        """Stop a crash-looping node and keep it down, with its last failure in the reason."""
+        from wnm.nodes.health import failure_reason
+
+        detail = failure_reason(node)
+        return self.stop(node, reason + (f"; last failure: {detail}" if detail else ""), status=NodeStatus.QUARANTINED)
+
     def enable(self, node: Node, reason: str) -> Node:
         node = self._status(node, NodeStatus.STOPPED, reason, recent_deaths=())
         self.journal.save(node)
@@ -175,8 +186,11 @@ class Lifecycle:
             backup = ""
         else:
             self.manager.stop(node, timeout=self.stop_timeout)
+            checkpoint("upgrade.stopped")
             backup = files.swap_in(node.binary, source)
+            checkpoint("upgrade.swapped")
             self.manager.start(node)
+        checkpoint("upgrade.started")
         problem = self.confirm_upgrade(node, version)
         if problem is None:
             if backup:
@@ -211,8 +225,10 @@ class Lifecycle:
         """
         node = replace(self._status(node, NodeStatus.REMOVING, reason), status_changed_at=self._now())
         self.journal.save(node)
+        checkpoint("remove.marked")
         try:
             self.manager.remove(node)
+            checkpoint("remove.service-gone")
             self.firewall.close_port(node.port, "udp")
             if not self.manager.uses_own_paths():
                 files.remove_node_dir(node.root_dir)
@@ -221,4 +237,5 @@ class Lifecycle:
         except WnmError as exc:
             self.journal.save(self._status(node, NodeStatus.BROKEN, f"removal incomplete: {exc}"))
             raise
+        checkpoint("remove.files-gone")
         self.journal.delete(node.id)

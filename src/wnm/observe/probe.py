@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from wnm.observe.http1 import BadResponse, ResponseHead, dechunk, parse_head
+
 DEFAULT_DEADLINE = 2.0
 DEFAULT_MAX_SOCKETS = 512
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
-_RECV = 256 * 1024
+_RECV = 64 * 1024  # one recv holds a whole ~55 KB body; larger buffers cost more to allocate
 _CONNECTING, _SENDING, _READING = 0, 1, 2
 _Address = tuple[socket.AddressFamily, tuple[Any, ...]]  # (family, sockaddr)
 _IN_PROGRESS = (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, errno.EALREADY)
@@ -74,18 +76,9 @@ class Reply:
 
 
 class _Conn:
-    __slots__ = (
-        "buf",
-        "chunked",
-        "header_end",
-        "index",
-        "length",
-        "phase",
-        "request",
-        "sent",
-        "sock",
-        "status",
-    )
+    """One request in flight: its socket, what is sent, what arrived."""
+
+    __slots__ = ("buf", "head", "header_end", "index", "phase", "request", "sent", "sock")
 
     def __init__(self, index: int, sock: socket.socket, request: bytes) -> None:
         self.index = index
@@ -95,13 +88,11 @@ class _Conn:
         self.phase = _CONNECTING
         self.buf = bytearray()
         self.header_end = -1
-        self.status: int | None = None
-        self.length: int | None = None
-        self.chunked = False
+        self.head: ResponseHead | None = None
 
-
-class _BadResponse(Exception):
-    pass
+    @property
+    def status(self) -> int | None:
+        return self.head.status if self.head else None
 
 
 def fetch_all(
@@ -216,7 +207,7 @@ class _Batch:
                 self._send(conn)
             else:
                 self._send(conn)
-        except _BadResponse as exc:
+        except BadResponse as exc:
             self._finish(conn, Reply(status=conn.status, error=FetchError.BAD_RESPONSE, detail=str(exc)))
 
     def _send(self, conn: _Conn) -> None:
@@ -225,7 +216,7 @@ class _Batch:
         except BlockingIOError:
             return
         except OSError as exc:
-            raise _BadResponse(f"send failed: {exc.strerror}") from None
+            raise BadResponse(f"send failed: {exc.strerror}") from None
         if conn.sent >= len(conn.request):
             conn.phase = _READING
             self.sel.modify(conn.sock, selectors.EVENT_READ, conn)
@@ -237,7 +228,7 @@ class _Batch:
             return
         except OSError as exc:
             if conn.header_end < 0:
-                raise _BadResponse(f"connection {exc.strerror or exc}") from None
+                raise BadResponse(f"connection {exc.strerror or exc}") from None
             self._finish(conn, self._partial(conn, FetchError.TRUNCATED, f"connection {exc.strerror}"))
             return
         if not data:
@@ -249,43 +240,42 @@ class _Batch:
             cut = conn.buf.find(b"\r\n\r\n", max(0, seen - 3))
             if cut < 0:
                 if len(conn.buf) > 65536 or not conn.buf.startswith(b"HTTP/"[: len(conn.buf)]):
-                    raise _BadResponse(f"not an HTTP response: {bytes(conn.buf[:40])!r}")
+                    raise BadResponse(f"not an HTTP response: {bytes(conn.buf[:40])!r}")
                 return
             conn.header_end = cut + 4
-            _parse_head(conn)
+            conn.head = parse_head(bytes(conn.buf[:cut]))
+        head = conn.head
+        assert head is not None
         body_len = len(conn.buf) - conn.header_end
         if body_len > self.max_body:
-            raise _BadResponse(f"body larger than {self.max_body} bytes")
-        if conn.length is not None and body_len >= conn.length:
-            body = bytes(conn.buf[conn.header_end : conn.header_end + conn.length])
-            self._finish(conn, Reply(status=conn.status, body=body))
-        elif conn.chunked and conn.buf.endswith(b"0\r\n\r\n"):
-            body_or_none = _dechunk(conn.buf, conn.header_end)
-            if body_or_none is not None:
-                self._finish(conn, Reply(status=conn.status, body=body_or_none))
+            raise BadResponse(f"body larger than {self.max_body} bytes")
+        if head.length is not None and body_len >= head.length:
+            body = bytes(conn.buf[conn.header_end : conn.header_end + head.length])
+            self._finish(conn, Reply(status=head.status, body=body))
+        elif head.chunked and conn.buf.endswith(b"0\r\n\r\n"):
+            decoded = dechunk(conn.buf, conn.header_end)
+            if decoded is not None:
+                self._finish(conn, Reply(status=head.status, body=decoded))
 
     def _at_close(self, conn: _Conn) -> Reply:
         """The server closed the connection: the response is whatever arrived."""
-        if conn.header_end < 0:
+        head = conn.head
+        if head is None:
             if not conn.buf:
                 return Reply(error=FetchError.BAD_RESPONSE, detail="connection closed without a response")
             return Reply(
                 error=FetchError.BAD_RESPONSE, detail=f"not an HTTP response: {bytes(conn.buf[:40])!r}"
             )
         body = bytes(conn.buf[conn.header_end :])
-        if conn.chunked:
-            decoded = _dechunk(conn.buf, conn.header_end)
+        if head.chunked:
+            decoded = dechunk(conn.buf, conn.header_end)
             if decoded is None:
                 return self._partial(conn, FetchError.TRUNCATED, "chunked body ended early")
-            return Reply(status=conn.status, body=decoded)
-        if conn.length is not None and len(body) < conn.length:
-            return Reply(
-                status=conn.status,
-                body=body,
-                error=FetchError.TRUNCATED,
-                detail=f"body {len(body)} of {conn.length} bytes",
-            )
-        return Reply(status=conn.status, body=body)
+            return Reply(status=head.status, body=decoded)
+        if head.length is not None and len(body) < head.length:
+            detail = f"body {len(body)} of {head.length} bytes"
+            return Reply(status=head.status, body=body, error=FetchError.TRUNCATED, detail=detail)
+        return Reply(status=head.status, body=body)
 
     def _partial(self, conn: _Conn, error: FetchError, detail: str) -> Reply:
         body = bytes(conn.buf[conn.header_end :]) if conn.header_end >= 0 else b""
@@ -308,50 +298,3 @@ def _connect_error(err: int) -> Reply:
     if err == errno.ETIMEDOUT:
         return Reply(error=FetchError.TIMEOUT, detail="connect timed out")
     return Reply(error=FetchError.ERROR, detail=f"connect: {os.strerror(err)}")
-
-
-def _parse_head(conn: _Conn) -> None:
-    """Status code, Content-Length and chunking from the header block. Raises _BadResponse."""
-    head = bytes(conn.buf[: conn.header_end - 4]).decode("latin-1")
-    lines = head.split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if (
-        len(parts) < 2
-        or not parts[0].startswith("HTTP/1.")
-        or not (parts[1].isdigit() and len(parts[1]) == 3)
-    ):
-        raise _BadResponse(f"bad status line {lines[0][:60]!r}")
-    conn.status = int(parts[1])
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        name = name.strip().lower()
-        if name == "content-length":
-            if not value.strip().isdigit():
-                raise _BadResponse(f"bad Content-Length {value.strip()[:20]!r}")
-            conn.length = int(value)
-        elif name == "transfer-encoding" and "chunked" in value.lower():
-            conn.chunked = True
-    if conn.chunked:
-        conn.length = None  # RFC 9112: Transfer-Encoding overrides Content-Length
-
-
-def _dechunk(buf: bytearray, start: int) -> bytes | None:
-    """Body of a chunked response from ``buf[start:]``; None when incomplete or malformed."""
-    out = bytearray()
-    pos = start
-    while True:
-        eol = buf.find(b"\r\n", pos)
-        if eol < 0:
-            return None
-        size_text = bytes(buf[pos:eol]).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            return None
-        if size == 0:
-            return bytes(out)
-        data_end = eol + 2 + size
-        if buf[data_end : data_end + 2] != b"\r\n":
-            return None
-        out += buf[eol + 2 : data_end]
-        pos = data_end + 2

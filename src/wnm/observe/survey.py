@@ -58,11 +58,12 @@ def survey(
     http = _probe_http([n for n in nodes if n.generation is Generation.LEGACY], deadline)
     status_of = {n.id: statuses.get(n.id, _NO_STATUS) for n in nodes}
     first = {n.id: _first_look(n, status_of[n.id], http.get(n.id)) for n in nodes}
+    # process facts where no metrics endpoint gave them: v2 nodes, legacy nodes not answering
     stats = process_stats(
-        pid
+        status.pid
         for n in nodes
-        if (pid := status_of[n.id].pid)
-        and status_of[n.id].state is ProcessState.RUNNING
+        if (status := status_of[n.id]).pid is not None
+        and status.state is ProcessState.RUNNING
         and (n.generation is Generation.V2 or not first[n.id].healthy)
     )
     stamps = {n.id: file_stamp(n.binary) for n in nodes}

@@ -61,12 +61,17 @@ def spawn_detached(
     """Start ``argv`` in a new session, stdio to ``log_path`` (appended), ``env`` added to ours.
 
     Raises :class:`CommandNotFound` when the program does not exist and
-    :class:`PermanentFailure` when it cannot be executed (permissions, bad format, missing cwd).
+    :class:`PermanentFailure` when it cannot be executed (permissions, bad format, missing cwd)
+    or the log cannot be opened.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = dict(os.environ)
     full_env.update(env)
-    with open(log_path, "ab") as log:
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "ab")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise PermanentFailure(f"cannot open console log {log_path}: {exc.strerror}") from exc
+    with log:
         try:
             proc = subprocess.Popen(
                 list(argv),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import ClassVar
 
@@ -57,7 +57,7 @@ class ManagerContext:
     mode: str
     command_for: Callable[[Node], NodeCommand]
     runner: CommandRunner = run
-    privilege: Privilege = Privilege()
+    privilege: Privilege = field(default_factory=Privilege)
     timeout: float = 30.0
 
     @property

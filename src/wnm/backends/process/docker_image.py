@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wnm.backends.process.docker import docker_sdk
+from wnm.backends.process.docker_api import docker_sdk
 from wnm.errors import PermanentFailure
 
 BUILD_TIMEOUT = 600.0

@@ -72,7 +72,10 @@ class LaunchdManager(ProcessManager):
             working_directory=node.root_dir,
             log_path=str(Path(node.log_dir) / CONSOLE_LOG),
         )
-        Path(node.log_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(node.log_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PermanentFailure(f"cannot create {node.log_dir}: {exc.strerror}", node.id) from exc
         write_definition(self.ctx, self.plist_path(node), data, privileged=self.system)
         return node
 

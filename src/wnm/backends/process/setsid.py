@@ -19,6 +19,7 @@ cron); there is no switch to another user.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -134,11 +135,13 @@ class SetsidManager(ProcessManager):
         for node, recorded in unsure:
             strays = found.get(node.root_dir, [])
             if strays:
-                self._write_pid(node, strays[0])
+                oldest = min(strays, key=lambda ident: ident.create_time)
+                with contextlib.suppress(PermanentFailure):  # an observation must not fail on it
+                    self._write_pid(node, oldest)
                 result[node.id] = ProcessStatus(
                     ProcessState.RUNNING,
-                    pid=strays[0].pid,
-                    detail="found by command line; pid file rewritten",
+                    pid=oldest.pid,
+                    detail="found by command line (no valid pid file)",
                 )
             else:
                 result[node.id] = self._not_running(node, recorded)

@@ -18,6 +18,7 @@ systemd, whose forced kill comes after the unit's ``TimeoutStopSec``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 from collections.abc import Mapping, Sequence
@@ -77,7 +78,16 @@ class SystemdManager(ProcessManager):
         state = result.stdout.strip()
         if state in _USABLE_STATES:
             return Availability(True)
-        return Availability(False, f"{' '.join(argv)}: {result.output or f'exit {result.returncode}'}")
+        reason = f"{' '.join(argv)}: {result.output or f'exit {result.returncode}'}"
+        # is-system-running only says "offline"; show-environment says why (no systemd as PID 1,
+        # no user bus)
+        with contextlib.suppress(CommandTimeout):
+            probe = ctx.runner(
+                _systemctl_argv(system, "show-environment"), timeout=5.0, check=False, env=_bus_env(system)
+            )
+            if probe.returncode != 0 and probe.stderr.strip():
+                reason += f" ({probe.stderr.strip()})"
+        return Availability(False, reason)
 
     def create(self, node: Node) -> Node:
         """Write (or rewrite) the unit, reload systemd and enable the unit; does not start it."""
