@@ -355,7 +355,7 @@ def test_default_log_dest_and_root_fall_into_home(tmp_path: Path, procs: Procs) 
     nodes_dir = home / ".local/share/autonomi/node"
     for count in (1, 2):
         anon = procs.spawn([binary, "--port", "0", "--rewards-address", REWARDS, "evm-arbitrum-one"], env=env)
-        wait_for(lambda n=count: len(list(nodes_dir.glob("*/antnode.pid"))) == n)
+        wait_for(lambda: len(list(nodes_dir.glob("*/antnode.pid"))) == count)  # noqa: B023
         anon.kill()
     for pid_file in nodes_dir.glob("*/antnode.pid"):
         node_dir = pid_file.parent
@@ -453,7 +453,7 @@ def test_metrics_evolve_with_emulated_time(tmp_path: Path, procs: Procs) -> None
     def value(body: str, name: str) -> float:
         return float(re.search(rf"^{name} (\S+)$", body, re.M).group(1))  # type: ignore[union-attr]
 
-    bodies = []
+    bodies: list[str] = []
     while not bodies or value(bodies[-1], "ant_node_uptime") < 2000:
         bodies.append(http_get(metrics)[2].decode())
         time.sleep(0.1)

@@ -160,4 +160,4 @@ def test_port_spec_validates() -> None:
     assert port_spec(55001, "udp") == "55001/udp"
     for port, protocol in [(0, "udp"), (65536, "udp"), (55001, "sctp"), (True, "udp")]:
         with pytest.raises(PermanentFailure):
-            port_spec(port, protocol)  # type: ignore[arg-type]
+            port_spec(port, protocol)

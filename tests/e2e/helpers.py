@@ -19,6 +19,14 @@ import psutil
 from tests.conftest import REWARDS
 from tests.emulators.build import make_ant_node, make_antnode
 
+# thresholds no busy test machine reaches, so only the test's own settings cause pressure
+UNLIMITED = (
+    "--cpu_less_than", "99", "--cpu_remove", "100",
+    "--mem_less_than", "99", "--mem_remove", "100",
+    "--hd_less_than", "99", "--hd_remove", "100",
+    "--desired_load_average", "500", "--max_load_average_allowed", "600",
+)  # fmt: skip
+
 
 @dataclass
 class Colony:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import Colony, kill_leftovers, metrics_answer, processes_of, statuses
+from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, metrics_answer, processes_of, statuses
 from wnm.system.netcheck import port_free
 
 PERMISSIVE = (
@@ -21,22 +21,7 @@ PERMISSIVE = (
     "3",
     "--max_concurrent_removals",
     "3",
-    "--cpu_less_than",
-    "98",
-    "--cpu_remove",
-    "99",
-    "--mem_less_than",
-    "98",
-    "--mem_remove",
-    "99",
-    "--hd_less_than",
-    "98",
-    "--hd_remove",
-    "99",
-    "--desired_load_average",
-    "500",
-    "--max_load_average_allowed",
-    "600",
+    *UNLIMITED,
     "--delay_start",
     "20",
     "--delay_restart",
@@ -92,7 +77,7 @@ def test_grow_shrink_pressure_teardown(colony: Colony) -> None:
         victim["root_dir"], "secret-key" if colony.generation == "legacy" else "node_identity.key"
     ).exists()
     # restore the thresholds: the cool-down after a pressure stop blocks starts and adds
-    done = colony.wnm("--dry-run", "--mem_less_than", "98", "--mem_remove", "99")
+    done = colony.wnm("--dry-run", "--mem_less_than", "99", "--mem_remove", "100")
     assert "cool-down" in done.stdout, done.stdout
 
     # teardown leaves no process, directory, pid file or port behind

@@ -46,8 +46,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-BAKED = {"version": "0.14.2", "knobs": {}}  # baked by build.py
+BAKED: dict[str, Any] = {"version": "0.14.2", "knobs": {}}  # baked by build.py
 
 KNOB_DEFAULTS: dict[str, object] = {
     "startup_delay": 0.2,
@@ -68,9 +70,9 @@ SECRET_KEY_BYTES = 4032
 LEVELS = ("error", "warn", "info", "debug", "trace")
 
 
-def load_knobs(root_dir: str | None) -> dict[str, object]:
+def load_knobs(root_dir: str | None) -> dict[str, Any]:
     """Merge baked knobs, WNM_EMU_* variables and the root-dir JSON file (later wins)."""
-    knobs = dict(KNOB_DEFAULTS)
+    knobs: dict[str, Any] = dict(KNOB_DEFAULTS)
     knobs.update(BAKED.get("knobs") or {})
     for name in KNOB_DEFAULTS:
         raw = os.environ.get(ENV_PREFIX + name.upper())
@@ -85,9 +87,9 @@ def load_knobs(root_dir: str | None) -> dict[str, object]:
     for name, default in KNOB_DEFAULTS.items():
         value = knobs[name]
         if isinstance(default, int):
-            knobs[name] = int(float(value))  # type: ignore[arg-type]
+            knobs[name] = int(float(value))
         elif isinstance(default, float):
-            knobs[name] = float(value)  # type: ignore[arg-type]
+            knobs[name] = float(value)
         else:
             knobs[name] = str(value)
     return knobs
@@ -111,11 +113,11 @@ def _usage_error(text: str) -> UsageError:
 class ClapParser(argparse.ArgumentParser):
     """argparse configured to fail like clap 4: exit 2 with clap's wording on stderr."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         match = re.match(r"argument ([^:]+): (.*)$", message, re.S)
         if not match:
             raise _usage_error(message)
@@ -128,7 +130,7 @@ class ClapParser(argparse.ArgumentParser):
         raise _usage_error(f"invalid value for '{flag} {_value_name(flag)}': {detail}")
 
 
-def _typed(parse):  # type: ignore[no-untyped-def]
+def _typed(parse: Callable[[str], object]) -> Callable[[str], object]:
     def convert(value: str) -> object:
         try:
             return parse(value)
@@ -138,7 +140,7 @@ def _typed(parse):  # type: ignore[no-untyped-def]
     return convert
 
 
-def _int_in(limit: int):  # type: ignore[no-untyped-def]
+def _int_in(limit: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         if not value.isdigit():
             raise ValueError("invalid digit found in string")
@@ -149,7 +151,7 @@ def _int_in(limit: int):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _one_of(*choices: str):  # type: ignore[no-untyped-def]
+def _one_of(*choices: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in choices:
             raise ValueError(f"[possible values: {', '.join(choices)}]")
@@ -174,10 +176,10 @@ def _address(value: str) -> str:
 
 
 # (flag(s), environment twin, converter, default, action)
-OPTIONS: list[tuple[tuple[str, ...], str | None, object, object, str]] = [
+OPTIONS: list[tuple[tuple[str, ...], str | None, Callable[[str], Any], object, str]] = [
     (("--root-dir",), "ANT_ROOT_DIR", str, None, "store"),
     (("--port", "-p"), "ANT_PORT", _typed(_int_in(65535)), 0, "store"),
-    (("--ipv4-only",), "ANT_IPV4_ONLY", None, False, "flag"),
+    (("--ipv4-only",), "ANT_IPV4_ONLY", str, False, "flag"),
     (("--bootstrap", "-b"), "ANT_BOOTSTRAP", _typed(_socket_addr), None, "append"),
     (("--rewards-address",), "ANT_REWARDS_ADDRESS", _typed(_address), None, "store"),
     (
@@ -191,7 +193,7 @@ OPTIONS: list[tuple[tuple[str, ...], str | None, object, object, str]] = [
     (("--evm-payment-token",), "ANT_EVM_PAYMENT_TOKEN", _typed(_address), None, "store"),
     (("--evm-payment-vault",), "ANT_EVM_PAYMENT_VAULT", _typed(_address), None, "store"),
     (("--metrics-port",), "ANT_METRICS_PORT", _typed(_int_in(65535)), 9100, "store"),
-    (("--enable-logging",), "ANT_ENABLE_LOGGING", None, False, "flag"),
+    (("--enable-logging",), "ANT_ENABLE_LOGGING", str, False, "flag"),
     (("--log-level",), "RUST_LOG", _typed(_one_of(*LEVELS)), "info", "store"),
     (("--log-format",), "ANT_LOG_FORMAT", _typed(_one_of("text", "json")), "text", "store"),
     (("--log-dir",), "ANT_LOG_DIR", str, None, "store"),
@@ -206,7 +208,7 @@ OPTIONS: list[tuple[tuple[str, ...], str | None, object, object, str]] = [
     (("--upgrade-channel",), "ANT_UPGRADE_CHANNEL", _typed(_one_of("stable", "beta")), "stable", "store"),
     (("--cache-capacity",), "ANT_CACHE_CAPACITY", _typed(_int_in(2**64)), 100000, "store"),
     (("--config", "-c"), None, str, None, "store"),
-    (("--stop-on-upgrade",), None, None, False, "flag"),
+    (("--stop-on-upgrade",), None, str, False, "flag"),
 ]
 
 
@@ -224,13 +226,13 @@ def prescan(parser: argparse.ArgumentParser, argv: list[str], prog: str) -> None
         if token == "--":
             return
         if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
-            action = known.get(name)
-            if action is None:
+            option = known.get(name)
+            if option is None:
                 raise UsageError(
                     f"error: unexpected argument '{name}' found\n\nUsage: {prog} [OPTIONS]\n\n"
                     "For more information, try '--help'.\n"
                 )
-            index += 1 if action.nargs == 0 or "=" in token else 2
+            index += 1 if option.nargs == 0 or "=" in token else 2
             continue
         if token in choices:
             prescan(choices[token], argv[index + 1 :], f"{prog} {token}")
@@ -246,7 +248,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if action == "flag":
             parser.add_argument(*flags, action="store_true", default=None)
         else:
-            parser.add_argument(*flags, type=convert, action=action, default=None)  # type: ignore[arg-type]
+            parser.add_argument(*flags, type=convert, action=action, default=None)
     prescan(parser, argv, "ant-node")
     args, extra = parser.parse_known_args(argv)
     if extra:
@@ -262,9 +264,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         elif raw is not None:
             try:
                 if action == "append":
-                    value = [convert(part) for part in raw.split(",") if part]  # type: ignore[operator]
+                    value = [convert(part) for part in raw.split(",") if part]
                 else:
-                    value = convert(raw)  # type: ignore[operator]
+                    value = convert(raw)
             except argparse.ArgumentTypeError as exc:
                 if env == "RUST_LOG":  # lenient: RUST_LOG often holds filter directives
                     value = default
@@ -417,7 +419,7 @@ class Node:
                 handle.write(bytes(16384))
         with open(os.path.join(store, "lock.mdb"), "ab"):
             pass
-        time.sleep(float(self.knobs["startup_delay"]))  # type: ignore[arg-type]
+        time.sleep(float(self.knobs["startup_delay"]))
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self.udp.bind(("0.0.0.0", self.args.port))
@@ -446,11 +448,11 @@ class Node:
 
     def run(self) -> int:
         knobs = self.knobs
-        crash_after = float(knobs["crash_after"])  # type: ignore[arg-type]
-        upgrade_after = float(knobs["upgrade_after"])  # type: ignore[arg-type]
-        full_after = float(knobs["disk_full_after"])  # type: ignore[arg-type]
-        full_every = max(0.1, float(knobs["disk_full_interval"]))  # type: ignore[arg-type]
-        growth = int(knobs["data_growth"])  # type: ignore[call-overload]
+        crash_after = float(knobs["crash_after"])
+        upgrade_after = float(knobs["upgrade_after"])
+        full_after = float(knobs["disk_full_after"])
+        full_every = max(0.1, float(knobs["disk_full_interval"]))
+        growth = int(knobs["data_growth"])
         next_full_log = full_after
         grown_until = 0.0
         while True:
@@ -490,7 +492,7 @@ class Node:
         )
 
     def crash(self) -> int:
-        code = int(self.knobs["crash_exit_code"])  # type: ignore[call-overload]
+        code = int(self.knobs["crash_exit_code"])
         self.log.write("error", "Fatal error: emulated crash")
         sys.stderr.write("Error: emulated crash\n")
         sys.stderr.flush()
@@ -541,7 +543,7 @@ class Node:
         self.log.write("info", f"{reason} received, shutting down gracefully")
         self.log.write("info", "Replication engine stopped", "ant_node::replication")
         self.log.write("info", "P2P node stopped", "saorsa_core::network")
-        return int(self.knobs["signal_exit_code"])  # type: ignore[call-overload]
+        return int(self.knobs["signal_exit_code"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,10 +51,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-BAKED = {"version": "0.14.2", "knobs": {}}  # baked by build.py
+BAKED: dict[str, Any] = {"version": "0.14.2", "knobs": {}}  # baked by build.py
 
-KNOB_DEFAULTS: dict[str, object] = {
+KNOB_DEFAULTS: dict[str, Any] = {
     "mode": "auto",
     "antnode_python": "",
     "start_wait": 15.0,
@@ -73,18 +75,19 @@ LOCAL_EVM = {
 }
 
 
-def load_knobs() -> dict[str, object]:
-    knobs = dict(KNOB_DEFAULTS)
+def load_knobs() -> dict[str, Any]:
+    knobs: dict[str, Any] = dict(KNOB_DEFAULTS)
     knobs.update(BAKED.get("knobs") or {})
     for name, default in KNOB_DEFAULTS.items():
         raw = os.environ.get(ENV_PREFIX + name.upper())
         if raw is not None:
             knobs[name] = raw
-        knobs[name] = float(knobs[name]) if isinstance(default, float) else str(knobs[name])  # type: ignore[arg-type]
+        knobs[name] = float(knobs[name]) if isinstance(default, float) else str(knobs[name])
     return knobs
 
 
 KNOBS = load_knobs()
+Node = dict[str, Any]  # one node object of node_registry.json
 
 
 class Failure(Exception):
@@ -134,7 +137,11 @@ def peer_id_of(seed: bytes) -> str:
         scalar >>= 1
     z_inv = pow(acc[2], _P - 2, _P)
     x, y = acc[0] * z_inv % _P, acc[1] * z_inv % _P
-    raw = b"\x00\x24\x08\x01\x12\x20" + (y | (x & 1) << 255).to_bytes(32, "little")
+    return peer_id_of_public_key((y | (x & 1) << 255).to_bytes(32, "little"))
+
+
+def peer_id_of_public_key(public_key: bytes) -> str:
+    raw = b"\x00\x24\x08\x01\x12\x20" + public_key
     number, out = int.from_bytes(raw, "big"), ""
     while number:
         number, rest = divmod(number, 58)
@@ -203,15 +210,22 @@ def say(text: str = "") -> None:
     sys.stdout.flush()
 
 
+class Output:
+    """Process-wide output switches set from the global flags."""
+
+    debug = False
+    quiet = False
+
+
 def debug(message: str) -> None:
-    if getattr(debug, "enabled", False):
+    if Output.debug:
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         sys.stderr.write(f"[{stamp} DEBUG ant_node_manager] {message}\n")
         sys.stderr.flush()
 
 
 def banner(text: str) -> None:
-    if getattr(banner, "quiet", False):
+    if Output.quiet:
         return
     width = len(text) + 4
     say("╔" + "═" * (width + 2) + "╗")
@@ -271,7 +285,7 @@ class Registry:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self._lock = open(self.path + ".lock", "a")  # noqa: SIM115 - held for the process lifetime
         fcntl.flock(self._lock, fcntl.LOCK_EX)
-        self.data: dict[str, object] = {
+        self.data: dict[str, Any] = {
             "daemon": None,
             "environment_variables": None,
             "nat_status": None,
@@ -285,7 +299,7 @@ class Registry:
             text = ""
         if text.strip():
             self.data.update(json.loads(text))
-        self.nodes: list[dict[str, object]] = [upgrade_schema(n) for n in self.data["nodes"]]  # type: ignore[attr-defined]
+        self.nodes: list[Node] = [upgrade_schema(n) for n in self.data["nodes"]]
 
     def save(self) -> None:
         self.data["nodes"] = self.nodes
@@ -302,7 +316,7 @@ class Registry:
             os.unlink(self.path)
         self.nodes = []
 
-    def select(self, names: list[str], peer_ids: list[str]) -> list[dict[str, object]]:
+    def select(self, names: list[str], peer_ids: list[str]) -> list[Node]:
         """Nodes named on the command line (all non-removed when none); raises Failure."""
         if names:
             chosen = []
@@ -323,7 +337,7 @@ class Registry:
         return [n for n in self.nodes if n["status"] != "Removed"]
 
 
-def upgrade_schema(node: dict[str, object]) -> dict[str, object]:
+def upgrade_schema(node: Node) -> dict[str, Any]:
     """Accept V0/V1 node objects by filling V2 fields with defaults."""
     node = dict(node)
     node.setdefault("alpha", False)
@@ -366,7 +380,7 @@ def runs_binary(pid: object, binary: str) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
     cmd = _cmdline(pid)
-    return bool(cmd) and binary in cmd[:3]  # type: ignore[operator]
+    return cmd is not None and binary in cmd[:3]
 
 
 def find_by_binary(binary: str) -> int | None:
@@ -376,11 +390,12 @@ def find_by_binary(binary: str) -> int | None:
     return None
 
 
-def find_node_pid(node: dict[str, object]) -> int | None:
+def find_node_pid(node: Node) -> int | None:
     """antctl's order: stored pid, a process running the binary, then <data>/antnode.pid."""
     binary = str(node["antnode_path"])
-    if runs_binary(node.get("pid"), binary):
-        return node["pid"]  # type: ignore[return-value]
+    stored = node.get("pid")
+    if isinstance(stored, int) and runs_binary(stored, binary):
+        return stored
     found = find_by_binary(binary)
     if found:
         return found
@@ -414,25 +429,26 @@ def free_port(kind: int, used: set[int]) -> int:
     while True:
         with socket.socket(socket.AF_INET, kind) as sock:
             sock.bind(("127.0.0.1" if kind == socket.SOCK_STREAM else "0.0.0.0", 0))
-            port = sock.getsockname()[1]
+            port: int = sock.getsockname()[1]
         if port not in used:
             used.add(port)
             return port
 
 
 def fake_peers(count: int) -> list[str]:
-    return [peer_id_of(os.urandom(32)) for _ in range(count)]
+    """Valid-looking peer ids of connected peers (random bytes as public keys, antnode.md §12)."""
+    return [peer_id_of_public_key(os.urandom(32)) for _ in range(count)]
 
 
 # --------------------------------------------------------------------------- units and arguments
 
 
-def evm_arguments(evm: object) -> list[str]:
+def evm_arguments(evm: Any) -> list[str]:
     if evm == "ArbitrumOne":
         return ["evm-arbitrum-one"]
     if evm == "ArbitrumSepoliaTest":
         return ["evm-arbitrum-sepolia-test"]
-    custom = evm["Custom"]  # type: ignore[index]
+    custom = evm["Custom"]
     args = [
         "evm-custom",
         "--rpc-url",
@@ -447,7 +463,7 @@ def evm_arguments(evm: object) -> list[str]:
     return args
 
 
-def node_arguments(node: dict[str, object], upgrade_order: bool = False) -> list[str]:
+def node_arguments(node: Node, upgrade_order: bool = False) -> list[str]:
     """antnode arguments in antctl's install order (§3.5), or its re-install order for upgrade."""
     peers = node["initial_peers_config"]
     head = [
@@ -459,18 +475,18 @@ def node_arguments(node: dict[str, object], upgrade_order: bool = False) -> list
         str(node["log_dir_path"]),
     ]
     peer_args: list[str] = []
-    if peers["first"]:  # type: ignore[index]
+    if peers["first"]:
         peer_args.append("--first")
-    if peers["local"]:  # type: ignore[index]
+    if peers["local"]:
         peer_args.append("--local")
-    if peers["addrs"]:  # type: ignore[index]
-        peer_args += ["--peer", ",".join(peers["addrs"])]  # type: ignore[index]
-    if peers["network_contacts_url"]:  # type: ignore[index]
-        peer_args += ["--network-contacts-url", ",".join(peers["network_contacts_url"])]  # type: ignore[index]
-    if peers["ignore_cache"]:  # type: ignore[index]
+    if peers["addrs"]:
+        peer_args += ["--peer", ",".join(peers["addrs"])]
+    if peers["network_contacts_url"]:
+        peer_args += ["--network-contacts-url", ",".join(peers["network_contacts_url"])]
+    if peers["ignore_cache"]:
         peer_args.append("--ignore-cache")
-    if peers["bootstrap_cache_dir"]:  # type: ignore[index]
-        peer_args += ["--bootstrap-cache-dir", str(peers["bootstrap_cache_dir"])]  # type: ignore[index]
+    if peers["bootstrap_cache_dir"]:
+        peer_args += ["--bootstrap-cache-dir", str(peers["bootstrap_cache_dir"])]
     flag = {
         "alpha": ["--alpha"] if node["alpha"] else [],
         "network_id": ["--network-id", str(node["network_id"])] if node["network_id"] is not None else [],
@@ -529,13 +545,11 @@ def node_arguments(node: dict[str, object], upgrade_order: bool = False) -> list
     return args + evm_arguments(node["evm_network"])
 
 
-def unit_path(layout: Layout, node: dict[str, object]) -> str:
+def unit_path(layout: Layout, node: Node) -> str:
     return os.path.join(layout.units, f"{node['service_name']}.service")
 
 
-def write_unit(
-    layout: Layout, node: dict[str, object], env: list[list[str]] | None, upgrade_order: bool = False
-) -> None:
+def write_unit(layout: Layout, node: Node, env: list[list[str]] | None, upgrade_order: bool = False) -> None:
     exec_start = shlex.join([str(node["antnode_path"]), *node_arguments(node, upgrade_order)])
     lines = [
         "[Unit]",
@@ -554,7 +568,7 @@ def write_unit(
         handle.write("\n".join(lines) + "\n")
 
 
-def read_unit(layout: Layout, node: dict[str, object]) -> tuple[list[str], dict[str, str]]:
+def read_unit(layout: Layout, node: Node) -> tuple[list[str], dict[str, str]]:
     """ExecStart argv and Environment of the unit (rebuilt from the registry if it is missing)."""
     argv = [str(node["antnode_path"]), *node_arguments(node)]
     env: dict[str, str] = {}
@@ -574,7 +588,7 @@ def read_unit(layout: Layout, node: dict[str, object]) -> tuple[list[str], dict[
 # --------------------------------------------------------------------------- lifecycle
 
 
-def spawn(layout: Layout, node: dict[str, object]) -> subprocess.Popen[bytes]:
+def spawn(layout: Layout, node: Node) -> subprocess.Popen[bytes]:
     """Run the node like a service: detached session, stdio to the emulator journal."""
     argv, env = read_unit(layout, node)
     python = str(KNOBS["antnode_python"])
@@ -595,7 +609,7 @@ def spawn(layout: Layout, node: dict[str, object]) -> subprocess.Popen[bytes]:
         )
 
 
-def wait_ready(node: dict[str, object], process: subprocess.Popen[bytes], timeout: float) -> str | None:
+def wait_ready(node: Node, process: subprocess.Popen[bytes], timeout: float) -> str | None:
     """Wait for the node to write its pid file; returns an error text or None when started."""
     pid_file = os.path.join(str(node["data_dir_path"]), "antnode.pid")
     deadline = time.monotonic() + timeout
@@ -612,13 +626,16 @@ def wait_ready(node: dict[str, object], process: subprocess.Popen[bytes], timeou
     return f"The node did not connect to the network within {timeout:.0f}s"
 
 
-def start_node(layout: Layout, node: dict[str, object], timeout: float) -> str | None:
+def start_node(layout: Layout, node: Node, timeout: float) -> str | None:
     """Start one node; returns None on success or the failure reason."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(str(node["data_dir_path"]), "antnode.pid"))
-    process = spawn(layout, node)
+    try:
+        process = spawn(layout, node)
+    except OSError as exc:
+        return f"Failed to launch {node['antnode_path']}: {exc}"
     debug(f"Spawned {node['service_name']} with pid {process.pid}")
-    problem = wait_ready(node, process, min(timeout, float(KNOBS["start_wait"])))  # type: ignore[arg-type]
+    problem = wait_ready(node, process, min(timeout, float(KNOBS["start_wait"])))
     if process.poll() is not None:
         return problem or "The PID of the process was not found after starting it."
     node["pid"] = process.pid
@@ -636,7 +653,7 @@ def start_node(layout: Layout, node: dict[str, object], timeout: float) -> str |
     return None
 
 
-def stop_node(node: dict[str, object], verbose: bool = True) -> None:
+def stop_node(node: Node, verbose: bool = True) -> None:
     name = node["service_name"]
     if node["status"] == "Added":
         if verbose:
@@ -651,7 +668,7 @@ def stop_node(node: dict[str, object], verbose: bool = True) -> None:
             say(f"Attempting to stop {name}...")
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + float(KNOBS["stop_wait"])  # type: ignore[arg-type]
+        deadline = time.monotonic() + float(KNOBS["stop_wait"])
         while _cmdline(pid) is not None and time.monotonic() < deadline:
             time.sleep(0.02)
         if _cmdline(pid) is not None:
@@ -662,7 +679,7 @@ def stop_node(node: dict[str, object], verbose: bool = True) -> None:
     node.update(status="Stopped", pid=None, connected_peers=None, listen_addr=None)
 
 
-def refresh(nodes: list[dict[str, object]], versions: bool) -> None:
+def refresh(nodes: list[Node], versions: bool) -> None:
     """Status refresh (§6.1): liveness for every node, binary versions when asked."""
     for node in nodes:
         if node["status"] == "Removed":
@@ -685,7 +702,7 @@ def refresh(nodes: list[dict[str, object]], versions: bool) -> None:
                     node["version"] = version
 
 
-def critical_failure(node: dict[str, object]) -> tuple[str, str] | None:
+def critical_failure(node: Node) -> tuple[str, str] | None:
     for directory in (node["data_dir_path"], node["log_dir_path"]):
         try:
             with open(os.path.join(str(directory), "critical_failure.log"), encoding="utf-8") as handle:
@@ -758,7 +775,7 @@ def ports_of(spec: tuple[int, int] | None, count: int) -> list[int] | None:
 def cmd_add(args: argparse.Namespace, layout: Layout) -> int:
     registry = Registry(layout)
     count = args.count or 1
-    if args.first and any(n["initial_peers_config"]["first"] for n in registry.nodes):  # type: ignore[index]
+    if args.first and any(n["initial_peers_config"]["first"] for n in registry.nodes):
         raise Failure("A genesis node already exists")
     if args.auto_set_nat_flags and registry.data["nat_status"] is None:
         raise Failure("The NAT status has not been set. Run the NAT detection command first.")
@@ -766,9 +783,9 @@ def cmd_add(args: argparse.Namespace, layout: Layout) -> int:
     metrics_ports = ports_of(args.metrics_port, count)
     rpc_ports = ports_of(args.rpc_port, count)
     used: set[int] = set()
-    for node in registry.nodes:
-        used.update(p for p in (node["node_port"], node["metrics_port"]) if isinstance(p, int))
-        used.add(int(str(node["rpc_socket_addr"]).rsplit(":", 1)[1]))
+    for existing in registry.nodes:
+        used.update(p for p in (existing["node_port"], existing["metrics_port"]) if isinstance(p, int))
+        used.add(int(str(existing["rpc_socket_addr"]).rsplit(":", 1)[1]))
     for port in (node_ports or []) + (metrics_ports or []) + (rpc_ports or []):
         if port in used:
             raise Failure(f"Port {port} is being used by another service")
@@ -797,7 +814,7 @@ def cmd_add(args: argparse.Namespace, layout: Layout) -> int:
         cache_dir = layout.bootstrap_cache if layout.system else None
         if layout.system and args.bootstrap_cache_dir:
             cache_dir = args.bootstrap_cache_dir
-        node: dict[str, object] = {
+        node: Node = {
             "alpha": args.alpha,
             "schema_version": 2,
             "antnode_path": binary,
@@ -837,7 +854,7 @@ def cmd_add(args: argparse.Namespace, layout: Layout) -> int:
             "version": version,
             "write_older_cache_files": args.write_older_cache_files,
         }
-        write_unit(layout, node, registry.data["environment_variables"])  # type: ignore[arg-type]
+        write_unit(layout, node, registry.data["environment_variables"])
         registry.nodes.append(node)
         registry.save()
         added.append(node)
@@ -855,7 +872,7 @@ def cmd_add(args: argparse.Namespace, layout: Layout) -> int:
     return 0
 
 
-def start_one(layout: Layout, node: dict[str, object], timeout: float) -> bool:
+def start_one(layout: Layout, node: Node, timeout: float) -> bool:
     name = node["service_name"]
     say(f"Attempting to start {name}...")
     problem = start_node(layout, node, timeout)
@@ -906,7 +923,7 @@ def cmd_stop(args: argparse.Namespace, layout: Layout) -> int:
     return 0
 
 
-def remove_node(layout: Layout, node: dict[str, object], keep_directories: bool) -> None:
+def remove_node(layout: Layout, node: Node, keep_directories: bool) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(unit_path(layout, node))
     if not keep_directories:
@@ -1005,7 +1022,7 @@ def cmd_status(args: argparse.Namespace, layout: Layout) -> int:
     return 0
 
 
-def print_details(node: dict[str, object]) -> None:
+def print_details(node: Node) -> None:
     banner(f"{node['service_name']} - {str(node['status']).upper()}")
     say(f"Version: {node['version']}")
     say(f"Peer ID: {node['peer_id'] or '-'}")
@@ -1063,7 +1080,7 @@ def cmd_upgrade(args: argparse.Namespace, layout: Layout) -> int:
             if find_node_pid(node) is not None:
                 stop_node(node)
             install_binary(source, str(node["antnode_path"]))
-            write_unit(layout, node, registry.data["environment_variables"], upgrade_order=True)  # type: ignore[arg-type]
+            write_unit(layout, node, registry.data["environment_variables"], upgrade_order=True)
             node["version"] = target
         except OSError as exc:
             summary.append(f"✕ {name} was not upgraded: {exc}")
@@ -1109,11 +1126,11 @@ def _value_name(flag: str) -> str:
 class ClapParser(argparse.ArgumentParser):
     """argparse configured to fail like clap 4 (UsageError -> stderr, exit 2)."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         match = re.match(r"argument ([^:]+): (.*)$", message, re.S)
         if match:
             flag = next((f for f in match.group(1).split("/") if f.startswith("--")), match.group(1))
@@ -1142,7 +1159,7 @@ class ClapParser(argparse.ArgumentParser):
         )
 
 
-def _typed(parse):  # type: ignore[no-untyped-def]
+def _typed(parse: Callable[[str], object]) -> Callable[[str], object]:
     def convert(value: str) -> object:
         try:
             return parse(value)
@@ -1152,7 +1169,7 @@ def _typed(parse):  # type: ignore[no-untyped-def]
     return convert
 
 
-def _uint(limit: int):  # type: ignore[no-untyped-def]
+def _uint(limit: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         if not value.isdigit():
             raise ValueError("invalid digit found in string")
@@ -1310,13 +1327,13 @@ def prescan(parser: argparse.ArgumentParser, argv: list[str], prog: str) -> None
         if token == "--":
             return
         if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
-            action = known.get(name)
-            if action is None:
+            option = known.get(name)
+            if option is None:
                 raise UsageError(
                     f"error: unexpected argument '{name}' found\n\nUsage: {prog} [OPTIONS]\n\n"
                     "For more information, try '--help'.\n"
                 )
-            index += 1 if action.nargs == 0 or "=" in token else 2
+            index += 1 if option.nargs == 0 or "=" in token else 2
             continue
         if token in choices:
             prescan(choices[token], argv[index + 1 :], f"{prog} {token}")
@@ -1408,8 +1425,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.show_package_version:
         say(str(KNOBS["package_version"]))
         return 0
-    debug.enabled = args.debug or args.trace  # type: ignore[attr-defined]
-    banner.quiet = args.verbose == 1  # type: ignore[attr-defined]
+    Output.debug = args.debug or args.trace
+    Output.quiet = args.verbose == 1
     debug(f"Executing cmd: {args.command} {argv}")
     if args.command is None:
         return 0

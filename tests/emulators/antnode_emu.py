@@ -52,8 +52,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-BAKED = {"version": "0.4.17", "knobs": {}}  # baked by build.py
+BAKED: dict[str, Any] = {"version": "0.4.17", "knobs": {}}  # baked by build.py
 
 KNOB_DEFAULTS: dict[str, object] = {
     "startup_delay": 0.3,
@@ -91,9 +93,9 @@ CONTENT_TYPE = "application/openmetrics-text;charset=utf-8;version=1.0.0"
 # --------------------------------------------------------------------------- knobs and versions
 
 
-def load_knobs(root_dir: str | None) -> dict[str, object]:
+def load_knobs(root_dir: str | None) -> dict[str, Any]:
     """Merge baked knobs, WNM_EMU_* variables and the root-dir JSON file (later wins)."""
-    knobs = dict(KNOB_DEFAULTS)
+    knobs: dict[str, Any] = dict(KNOB_DEFAULTS)
     knobs.update(BAKED.get("knobs") or {})
     for name in KNOB_DEFAULTS:
         raw = os.environ.get(ENV_PREFIX + name.upper())
@@ -110,9 +112,9 @@ def load_knobs(root_dir: str | None) -> dict[str, object]:
         if isinstance(default, bool):
             knobs[name] = str(value).lower() in ("1", "true", "yes")
         elif isinstance(default, int):
-            knobs[name] = int(float(value))  # type: ignore[arg-type]
+            knobs[name] = int(float(value))
         elif isinstance(default, float):
-            knobs[name] = float(value)  # type: ignore[arg-type]
+            knobs[name] = float(value)
         else:
             knobs[name] = str(value)
     return knobs
@@ -208,11 +210,11 @@ def _value_name(flag: str) -> str:
 class ClapParser(argparse.ArgumentParser):
     """argparse configured to fail like clap 4: exit 2 with clap's wording on stderr."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(_clap_message(self.prog, message))
 
 
@@ -245,7 +247,13 @@ def _clap_message(prog: str, message: str) -> str:
 class Once(argparse.Action):
     """Store a value but refuse a second occurrence, like clap for single-valued options."""
 
-    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         seen = namespace.__dict__.setdefault("_seen", set())
         if self.dest in seen:
             raise argparse.ArgumentError(self, "!the argument '{flag}' cannot be used multiple times")
@@ -253,12 +261,12 @@ class Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def _typed(parse, reason):  # type: ignore[no-untyped-def]
+def _typed(parse: Callable[[str], object], reason: str | None) -> Callable[[str], object]:
     def convert(value: str) -> object:
         try:
             return parse(value)
         except (ValueError, OverflowError) as exc:
-            why = reason(value) if callable(reason) else reason
+            why = reason
             raise argparse.ArgumentTypeError(
                 f"!invalid value '{value}' for '{{flag}}': {why or exc}"
             ) from None
@@ -266,7 +274,7 @@ def _typed(parse, reason):  # type: ignore[no-untyped-def]
     return convert
 
 
-def _int_in(limit: int):  # type: ignore[no-untyped-def]
+def _int_in(limit: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         if not value.isdigit():
             raise ValueError("invalid digit found in string")
@@ -290,7 +298,7 @@ def _socket_addr(value: str) -> tuple[str, int]:
     return _ip(host.strip("[]")), port_number
 
 
-def _one_of(*choices: str):  # type: ignore[no-untyped-def]
+def _one_of(*choices: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in choices:
             raise ValueError(f"possible values: {', '.join(choices)}")
@@ -362,13 +370,13 @@ def prescan(parser: argparse.ArgumentParser, argv: list[str], prog: str) -> None
         if token == "--":
             return
         if token.startswith("-") and len(token) > 1 and not token[1:].replace(".", "").isdigit():
-            action = known.get(name)
-            if action is None:
+            option = known.get(name)
+            if option is None:
                 raise UsageError(
                     f"error: unexpected argument '{name}' found\n\nUsage: {prog} [OPTIONS]\n\n"
                     "For more information, try '--help'.\n"
                 )
-            index += 1 if action.nargs == 0 or "=" in token else 2
+            index += 1 if option.nargs == 0 or "=" in token else 2
             continue
         if token in choices:
             prescan(choices[token], argv[index + 1 :], f"{prog} {token}")
@@ -455,11 +463,15 @@ def fmt_value(value: object) -> str:
     return str(value)
 
 
+Labels = list[tuple[str, str]]
+Series = list[tuple[Labels, Any]]
+
+
 class Body:
     """OpenMetrics text pre-rendered once; only the dynamic sample values are filled per tick."""
 
     def __init__(self) -> None:
-        self.parts: list[object] = []
+        self.parts: list[Any] = []
 
     def _text(self, text: str) -> None:
         if self.parts and isinstance(self.parts[-1], str):
@@ -472,7 +484,7 @@ class Body:
         if unit:
             self._text(f"# UNIT {name} {unit}\n")
 
-    def sample(self, name: str, labels: list[tuple[str, str]], value: object) -> None:
+    def sample(self, name: str, labels: Labels, value: object) -> None:
         label_text = "{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" if labels else ""
         if isinstance(value, (int, float)):
             self._text(f"{name}{label_text} {fmt_value(value)}\n")
@@ -481,12 +493,12 @@ class Body:
             self.parts.append(value)
             self._text("\n")
 
-    def counter(self, name: str, help_text: str, series: list, unit: str | None = None) -> None:  # type: ignore[type-arg]
+    def counter(self, name: str, help_text: str, series: Series, unit: str | None = None) -> None:
         self.family(name, "counter", help_text, unit)
         for labels, value in series:
             self.sample(name + "_total", labels, value)
 
-    def gauge(self, name: str, help_text: str, series: list) -> None:  # type: ignore[type-arg]
+    def gauge(self, name: str, help_text: str, series: Series) -> None:
         self.family(name, "gauge", help_text)
         for labels, value in series:
             self.sample(name, labels, value)
@@ -500,7 +512,7 @@ class Body:
         name: str,
         help_text: str,
         bounds: list[float],
-        series: list,  # type: ignore[type-arg]
+        series: list[tuple[Labels, float, float]],
         unit: str | None = None,
     ) -> None:
         """series: (labels, observations per second, mean observation)."""
@@ -519,13 +531,13 @@ class Body:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            kind = part[0]  # type: ignore[index]
+            kind = part[0]
             if kind == "key":
-                out.append(fmt_value(values[part[1]]))  # type: ignore[index]
+                out.append(fmt_value(values[part[1]]))
             elif kind == "rate":
-                out.append(str(int(part[1] * seconds)))  # type: ignore[index]
+                out.append(str(int(part[1] * seconds)))
             else:
-                out.append(fmt_value(float(int(part[1] * seconds) * part[2])))  # type: ignore[index]
+                out.append(fmt_value(float(int(part[1] * seconds) * part[2])))
         return "".join(out)
 
 
@@ -1012,15 +1024,15 @@ def _peer_versions(package: str) -> list[str]:
 class Evolution:
     """Synthetic metric values as a pure function of emulated time, seeded by the peer id."""
 
-    def __init__(self, seed: str, knobs: dict[str, object], records_at_start: int) -> None:
+    def __init__(self, seed: str, knobs: dict[str, Any], records_at_start: int) -> None:
         rng = random.Random(seed)
         self.seed = seed
-        self.peers_target = int(knobs["peers_target"]) or rng.randint(8, 60)  # type: ignore[call-overload]
+        self.peers_target = int(knobs["peers_target"]) or rng.randint(8, 60)
         self.rt_target = rng.randint(150, 400)
         self.netsize_base = rng.randint(300_000, 4_000_000)
         self.mem_base = rng.uniform(80.0, 140.0)
-        self.quote_after = float(knobs["quote_after"])  # type: ignore[arg-type]
-        self.records_per_hour = float(knobs["records_per_hour"])  # type: ignore[arg-type]
+        self.quote_after = float(knobs["quote_after"])
+        self.records_per_hour = float(knobs["records_per_hour"])
         self.records_at_start = records_at_start
 
     def records(self, seconds: float) -> int:
@@ -1104,7 +1116,7 @@ class Metrics:
             return data
 
 
-def start_metrics_server(node: Node, port: int):  # type: ignore[no-untyped-def]
+def start_metrics_server(node: Node, port: int) -> Any:
     """Serve on 127.0.0.1:<port> in a daemon thread; OSError when the port is busy."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import urlsplit
@@ -1195,14 +1207,14 @@ class Node:
         self.knobs = load_knobs(args.root_dir)
         self.udp: socket.socket | None = None
         self.rpc: socket.socket | None = None
-        self.server = None
+        self.server: Any = None
         self.log = Log(None)
         self.log_dest = "stdout"
         self.crit_dir = ""
         self.peer_id = ""
 
     def emulated_seconds(self) -> float:
-        return (time.monotonic() - self.started) * float(self.knobs["time_scale"])  # type: ignore[arg-type]
+        return (time.monotonic() - self.started) * float(self.knobs["time_scale"])
 
     # ---- start-up steps
 
@@ -1262,9 +1274,14 @@ class Node:
             pass
 
     def critical_failure(self, reason: str) -> None:
-        path = os.path.join(self.crit_dir or self.root, "critical_failure.log")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"[{utc_stamp()}] {reason}\n")
+        directory = self.crit_dir or getattr(self, "root", "")
+        if not directory:
+            return  # stopped before the root dir was known
+        try:
+            with open(os.path.join(directory, "critical_failure.log"), "w", encoding="utf-8") as handle:
+                handle.write(f"[{utc_stamp()}] {reason}\n")
+        except OSError:
+            pass
 
     def prepare_root(self) -> None:
         store = os.path.join(self.root, "record_store")
@@ -1298,7 +1315,7 @@ class Node:
         if not enabled:
             return
         try:
-            self.server = start_metrics_server(self, self.args.metrics_server_port)
+            server = start_metrics_server(self, self.args.metrics_server_port)
         except OSError as exc:
             sys.stderr.write(
                 "thread 'tokio-runtime-worker' panicked at ant-node/src/networking/metrics/service.rs:"
@@ -1308,7 +1325,8 @@ class Node:
             )
             sys.stderr.flush()
             return
-        port = self.server.server_address[1]
+        self.server = server
+        port = server.server_address[1]
         say(f"Metrics server on http://127.0.0.1:{port}/metrics")
         self.log.info(f"Metrics server on http://127.0.0.1:{port}/metrics", "ant_node::metrics", 96)
 
@@ -1341,10 +1359,10 @@ class Node:
         self.log.info(f"EVM network: {self.evm_text}", "antnode", 325)
         self.prepare_root()
         if not self.args.first and self.knobs["bootstrap"] == "no-peers":
-            time.sleep(float(self.knobs["bootstrap_fail_delay"]))  # type: ignore[arg-type]
+            time.sleep(float(self.knobs["bootstrap_fail_delay"]))
             self.log.write("ERROR", "antnode", 288, "Failed to obtain any bootstrap peers")
             return fail("Error: Failed to obtain any bootstrap peers")
-        time.sleep(float(self.knobs["startup_delay"]))  # type: ignore[arg-type]
+        time.sleep(float(self.knobs["startup_delay"]))
         try:
             self.bind_udp()
         except OSError as exc:
@@ -1373,8 +1391,8 @@ class Node:
             json.dump(data, handle)
 
     def loop(self) -> int:
-        crash_after = float(self.knobs["crash_after"])  # type: ignore[arg-type]
-        upgrade_after = float(self.knobs["upgrade_after"])  # type: ignore[arg-type]
+        crash_after = float(self.knobs["crash_after"])
+        upgrade_after = float(self.knobs["upgrade_after"])
         connected_logged = False
         while True:
             elapsed = time.monotonic() - self.started
@@ -1386,7 +1404,8 @@ class Node:
                 if code is not None:
                     return code
             seconds = self.emulated_seconds()
-            if not connected_logged and self.evolution.values(int(seconds // 10), 4)["peers"] > 5:
+            peers = self.evolution.values(int(seconds // 10), 4)["peers"]
+            if not connected_logged and isinstance(peers, int) and peers > 5:
                 self.log.info("NodeConnectedToNetwork")
                 connected_logged = True
             self.grow_records(seconds)
@@ -1395,7 +1414,7 @@ class Node:
 
     def grow_records(self, seconds: float) -> None:
         target = self.evolution.records(seconds)
-        size = int(self.knobs["record_bytes"])  # type: ignore[call-overload]
+        size = int(self.knobs["record_bytes"])
         while self.records_written < target:
             name = os.urandom(32).hex()
             with open(os.path.join(self.store, name), "wb") as handle:
@@ -1404,7 +1423,7 @@ class Node:
             self.log.info(f"Record {name} stored", "ant_node::networking::record_store", 871)
 
     def crash(self) -> int:
-        code = int(self.knobs["crash_exit_code"])  # type: ignore[call-overload]
+        code = int(self.knobs["crash_exit_code"])
         reason = "Node terminated due to: emulated crash"
         self.critical_failure(reason)
         self.log.write("ERROR", "antnode", 530, reason)
@@ -1421,7 +1440,7 @@ class Node:
         say(f"Node is stopping in 1s... Node log path: {self.log_dest}")
         self.log.info("Ctrl-C received!", "antnode", 360)
         self.critical_failure("Ctrl-C received!")
-        time.sleep(float(self.knobs["sigint_delay"]))  # type: ignore[arg-type]
+        time.sleep(float(self.knobs["sigint_delay"]))
         return fail("Error: Ctrl-C received!")
 
     def self_upgrade(self) -> int | None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 EMULATOR_DIR = Path(__file__).resolve().parent
-_BAKED_LINE = re.compile(r"^BAKED = .*# baked by build\.py$", re.M)
+_BAKED_LINE = re.compile(r"^BAKED(?:: [^=]+)? = .*# baked by build\.py$", re.M)
 _KNOB_TABLE = re.compile(r"^KNOB_DEFAULTS: dict\[str, object\] = (\{.*?^\})", re.M | re.S)
 
 
@@ -40,7 +40,7 @@ def _write(template: str, dest: Path, python: str, baked: dict[str, object]) -> 
             raise ValueError(f"knob {name} must be str, int, float or bool, not {type(value).__name__}")
     source = (EMULATOR_DIR / template).read_text(encoding="utf-8")
     body = source.split("\n", 1)[1]
-    baked_line = f"BAKED = {baked!r}  # baked by build.py"
+    baked_line = f"BAKED: dict[str, Any] = {baked!r}  # baked by build.py"
     body, count = _BAKED_LINE.subn(lambda _m: baked_line, body, count=1)
     if count != 1:
         raise RuntimeError(f"{template} has no BAKED line")

@@ -18,8 +18,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,9 +31,10 @@ REWARDS = "0x03B770D9cD32077cC0bF330c13C114a87643B124"
 
 
 def free_port() -> int:
-    """A random high port free for both TCP (127.0.0.1) and UDP (0.0.0.0) right now."""
+    """A random port free for both TCP (127.0.0.1) and UDP (0.0.0.0) right now, picked below
+    Linux's ephemeral range (32768+) so outgoing connections cannot take it before it is used."""
     for _ in range(200):
-        port = random.randint(20000, 60999)
+        port = random.randint(20000, 32700)
         try:
             with (
                 socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
@@ -111,16 +113,16 @@ class Procs:
         self.scope = str(scope)
         self.started: list[subprocess.Popen[str]] = []
 
-    def spawn(self, argv: list[str | os.PathLike[str]], **kwargs: object) -> subprocess.Popen[str]:
+    def spawn(self, argv: Sequence[object], **kwargs: Any) -> subprocess.Popen[str]:
         kwargs.setdefault("stdout", subprocess.PIPE)
         kwargs.setdefault("stderr", subprocess.PIPE)
         kwargs.setdefault("text", True)
-        process = subprocess.Popen([str(a) for a in argv], **kwargs)  # type: ignore[call-overload]
+        process: subprocess.Popen[str] = subprocess.Popen([str(a) for a in argv], **kwargs)
         self.started.append(process)
         return process
 
     def run(
-        self, argv: list[str | os.PathLike[str]], timeout: float = 20.0, **kwargs: object
+        self, argv: Sequence[object], timeout: float = 20.0, **kwargs: Any
     ) -> subprocess.CompletedProcess[str]:
         """Run to completion (antctl, --version, failing starts); killed on timeout."""
         process = self.spawn(argv, **kwargs)

@@ -30,6 +30,8 @@ from typing import Any
 
 import pytest
 
+from wnm.backends.process.docker_api import docker_sdk
+
 REPO = Path(__file__).resolve().parents[2]
 DOCKER_CONTEXT = REPO / "docker"
 ROOTFS = Path("/var/lib/machines/wnm-deb")
@@ -66,9 +68,7 @@ class DockerEnv:
 
 
 def _client(base_url: str) -> Any:
-    import docker
-
-    return docker.DockerClient(base_url=base_url, timeout=60)
+    return docker_sdk().DockerClient(base_url=base_url, timeout=60)
 
 
 def _answers(base_url: str) -> bool:
@@ -161,12 +161,10 @@ def ensure_debian_rootfs() -> Path:
 
 
 def _has_image(client: Any, tag: str) -> bool:
-    import docker
-
     try:
         client.images.get(tag)
         return True
-    except docker.errors.ImageNotFound:
+    except docker_sdk().errors.ImageNotFound:
         return False
 
 
@@ -244,7 +242,7 @@ def docker_env() -> Iterator[DockerEnv]:
     if os.geteuid() != 0:
         pytest.skip("docker integration tests need root")
     try:
-        import docker  # noqa: F401
+        docker_sdk()
     except ImportError:
         pytest.skip("the docker SDK is not installed")
     base_url = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")

@@ -67,7 +67,7 @@ class FirewallNetns:
 
     def output(self, *argv: str) -> str:
         """stdout of a command inside the namespace (empty when it fails), for checking rules."""
-        result = self.runner(argv, timeout=20, check=False)
+        result: CommandResult = self.runner(argv, timeout=20, check=False)
         return result.stdout
 
 

@@ -17,7 +17,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -36,6 +38,7 @@ from wnm.backends.process.docker_control import (
     supervisor_ready,
 )
 from wnm.backends.process.docker_layout import LABEL_INSTANCE, bind_roots, created_epoch, group_name, is_under
+from wnm.backends.process.docker_procs import ProcessTable
 from wnm.domain.enums import Generation, NodeStatus
 from wnm.domain.node import Node
 from wnm.domain.settings import Settings
@@ -43,6 +46,7 @@ from wnm.errors import TemporaryFailure
 from wnm.nodes.command import NodeCommand
 
 pytestmark = pytest.mark.integration
+T = TypeVar("T")
 
 IMAGE_PYTHON = "/usr/bin/python3"  # the Debian base image's interpreter runs the emulators
 REWARDS = "0x00455d78f850b0358E8cea5be24d415E01E107CF"
@@ -89,7 +93,8 @@ def get(port: int, path: str = "/metrics", timeout: float = 2.0) -> str | None:
         return None
 
 
-def wait_until(check: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> object:
+def wait_until(check: Callable[[], T], timeout: float = 15.0, what: str = "condition") -> T:
+    """Poll ``check`` until it returns something truthy, and return that."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -140,6 +145,7 @@ class Harness:
         per_container: int = 1,
         command: Callable[[Node], NodeCommand] = antnode_command,
         image: str | None = None,
+        bootstrap_cache_dir: str = "",
     ) -> DockerManager:
         settings = replace(
             Settings(),
@@ -147,6 +153,7 @@ class Harness:
             max_node_per_container=per_container,
             node_storage=str(self.base / "nodes"),
             log_dir=str(self.base / "logs"),
+            bootstrap_cache_dir=bootstrap_cache_dir,
         )
         ctx = ManagerContext(settings=settings, mode="docker", command_for=command, timeout=30.0)
         return DockerManager(ctx, control_root=str(self.control_root), base_url=self.env.base_url)
@@ -229,6 +236,24 @@ def test_single_node_comes_back_after_self_upgrade(harness: Harness) -> None:
     assert status.restarts >= 1
 
 
+def test_shared_binary_and_bootstrap_cache_are_mounted_read_only(harness: Harness) -> None:
+    cache = harness.base / "bootstrap-cache"
+    cache.mkdir()
+    manager = harness.manager(bootstrap_cache_dir=str(cache))
+    node = replace(harness.plain_node(harness.base, 3), binary=str(harness.base / "bin" / "antnode"))
+    make_antnode(Path(node.binary), python=IMAGE_PYTHON)
+    manager.create(node)
+    manager.start(node)
+    wait_until(partial(get, node.metrics_port), what="metrics of a node running a shared binary")
+    mounts = harness.env.client.containers.get("antnode0003").attrs["Mounts"]
+    assert {m["Destination"]: m["RW"] for m in mounts} == {
+        node.root_dir: True,
+        node.log_dir: True,
+        node.binary: False,
+        str(cache): False,
+    }
+
+
 def test_group_container_runs_three_nodes(harness: Harness) -> None:
     manager = harness.manager(per_container=3)
     nodes = [harness.node(i) for i in (11, 12, 13)]
@@ -239,7 +264,7 @@ def test_group_container_runs_three_nodes(harness: Harness) -> None:
     for node in nodes:
         manager.start(node)
     for node in nodes:
-        wait_until(lambda n=node: get(n.metrics_port), what=f"metrics of node {node.id}")
+        wait_until(partial(get, node.metrics_port), what=f"metrics of node {node.id}")
     statuses = manager.status_all(nodes)
     assert all(statuses[n.id].state is ProcessState.RUNNING for n in nodes)
     for node in nodes:
@@ -332,7 +357,7 @@ def test_group_supervisor_runs_on_busybox(harness: Harness) -> None:
         manager.create(node)
         manager.start(node)
     for node in nodes:
-        assert wait_until(lambda n=node: get(ports[n.id], "/index.html")) == f"node {node.id}\n"
+        assert wait_until(partial(get, ports[node.id], "/index.html")) == f"node {node.id}\n"
     manager.stop(nodes[0], timeout=5)
     assert get(ports[41], "/index.html", timeout=0.5) is None
     assert get(ports[42], "/index.html") == "node 42\n"
@@ -502,3 +527,22 @@ def test_layout_helpers() -> None:
     assert is_under("/a/b/c", ["/a/b"]) and not is_under("/a/bc", ["/a/b"])
     assert created_epoch("2026-11-30T21:40:01.123456789Z") == 1796074801
     assert created_epoch("nonsense") == 0
+
+
+def test_process_table_finds_children_and_namespace_pids() -> None:
+    child = subprocess.Popen(["sh", "-c", "sleep 30 & wait"])
+    grandchildren: list[int] = []
+    try:
+        grandchildren = wait_until(
+            lambda: ProcessTable.read().children.get(child.pid, []), timeout=5, what="the grandchild"
+        )
+        table = ProcessTable.read()
+        assert child.pid in table.descendants(os.getpid())
+        assert table.first_child(child.pid) == grandchildren[0]
+        assert table.host_pid(child.pid, table.ns_pid[grandchildren[0]]) == grandchildren[0]
+        assert table.host_pid(None, 1) is None and table.first_child(None) is None
+    finally:
+        for pid in grandchildren:
+            os.kill(pid, signal.SIGKILL)
+        child.kill()
+        child.wait(timeout=5)

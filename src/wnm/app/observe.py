@@ -94,8 +94,8 @@ def apply_observation(node: Node, obs: NodeObservation, now: int, settings: Sett
         changes["status"] = obs.status
         changes["status_changed_at"] = now
         changes["status_reason"] = obs.reason
-    elif obs.reason and obs.reason != node.status_reason:
-        changes["status_reason"] = obs.reason
+    elif obs.reason != node.status_reason and (obs.reason or obs.responded):
+        changes["status_reason"] = obs.reason  # a node that answers again loses its old complaint
     if obs.version:
         changes["version"] = obs.version
     if obs.peer_id:

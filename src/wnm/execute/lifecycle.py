@@ -92,6 +92,7 @@ class Lifecycle:
                 files.make_dir(spec.root_dir, 0o700)
                 files.make_dir(spec.log_dir)
                 files.copy_executable(spec.binary_source, spec.binary)
+                files.copy_companions(spec.binary_source, spec.root_dir)
             checkpoint("add.files-written")
             node = self.manager.create(node)
             self.journal.save(node)

@@ -37,6 +37,21 @@ def copy_executable(source: str, dest: str) -> None:
         raise TemporaryFailure(f"cannot copy {source} to {dest}: {exc.strerror}") from exc
 
 
+COMPANIONS = ("bootstrap_peers.toml",)
+"""Files a node binary looks for beside itself (v2 ant-node reads its bootstrap peers there)."""
+
+
+def copy_companions(source: str, dest_dir: str) -> None:
+    """Copy the companion files that sit beside ``source`` into ``dest_dir``, if there are any."""
+    for name in COMPANIONS:
+        companion = Path(source).with_name(name)
+        if companion.is_file():
+            try:
+                shutil.copyfile(companion, Path(dest_dir) / name)
+            except OSError as exc:
+                raise TemporaryFailure(f"cannot copy {companion} to {dest_dir}: {exc.strerror}") from exc
+
+
 def swap_in(path: str, replacement: str) -> str:
     """Move ``path`` aside to ``path.old`` and put a copy of ``replacement`` in its place.
 

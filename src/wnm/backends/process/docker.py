@@ -224,7 +224,7 @@ class DockerManager(ProcessManager):
             working_dir=node.root_dir,
             mounts=bind_mounts(
                 layout.bind_roots([node.root_dir, node.log_dir]),
-                [os.path.dirname(node.binary), self.ctx.settings.bootstrap_cache_dir],
+                [node.binary, self.ctx.settings.bootstrap_cache_dir],
             ),
         )
 

@@ -113,10 +113,11 @@ def common_options() -> dict[str, Any]:
 
 
 def bind_mounts(rw: Sequence[str], ro: Iterable[str]) -> list[Any]:
-    """Bind mounts at the same path inside; read-only ones only where no rw mount covers them."""
+    """Bind mounts at the same path inside; read-only ones (files or directories, skipped when
+    missing) only where no rw mount covers them already."""
     mount = docker_sdk().types.Mount
     mounts = [mount(target=p, source=p, type="bind") for p in rw]
-    for path in layout.bind_roots(p for p in ro if p and os.path.isdir(p)):
+    for path in layout.bind_roots(p for p in ro if p and os.path.exists(p)):
         if not layout.is_under(path, rw):
             mounts.append(mount(target=path, source=path, type="bind", read_only=True))
     return mounts

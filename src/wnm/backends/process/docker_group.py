@@ -174,7 +174,7 @@ class GroupContainers:
             labels=layout.labels_for(self.api.instance, name, layout.MODE_GROUP, control=str(group)),
             environment={"WNM_CONTROL_DIR": str(group), "WNM_STOP_GRACE": str(SUPERVISOR_GRACE)},
             user=f"{uid}:{gid}",
-            mounts=bind_mounts(rw, [os.path.dirname(node.binary), settings.bootstrap_cache_dir]),
+            mounts=bind_mounts(rw, [node.binary, settings.bootstrap_cache_dir]),
         )
         return group
 

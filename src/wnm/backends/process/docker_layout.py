@@ -123,18 +123,22 @@ def mount_sources(attrs: Mapping[str, Any]) -> list[str]:
 
 
 def is_under(path: str, roots: Iterable[str]) -> bool:
-    """Whether ``path`` is one of ``roots`` or inside one of them."""
-    target = os.path.realpath(path)
+    """Whether ``path`` is one of ``roots`` or inside one of them (paths as written, normalised).
+
+    Symlinks are deliberately not resolved: a mount must appear inside the container at the
+    path the node's argv uses, and docker follows a symlinked source by itself.
+    """
+    target = os.path.abspath(path)
     for root in roots:
-        base = os.path.realpath(root)
+        base = os.path.abspath(root)
         if target == base or target.startswith(base.rstrip("/") + "/"):
             return True
     return False
 
 
 def bind_roots(paths: Iterable[str]) -> list[str]:
-    """The given directories without duplicates and without those inside another one."""
-    unique = sorted({os.path.realpath(p) for p in paths if p})
+    """The given paths without duplicates and without those inside another one."""
+    unique = sorted({os.path.abspath(p) for p in paths if p})
     kept: list[str] = []
     for path in unique:
         if not is_under(path, kept):
