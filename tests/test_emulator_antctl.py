@@ -7,7 +7,10 @@ import os
 import re
 import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,18 +82,18 @@ class Antctl:
     def registry_path(self) -> Path:
         return self.prefix / "var/antctl/node_registry.json"
 
-    def run(self, *args: str | Path, stdin: str = "", **env: str):  # type: ignore[no-untyped-def]
-        import subprocess
-
+    def run(self, *args: str | Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+        """Run antctl with extra environment variables; stdin is fed to prompts."""
         process = self.procs.spawn([self.binary, *args], env={**self.env, **env}, stdin=subprocess.PIPE)
         out, err = process.communicate(stdin, timeout=30)
         return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
-    def add(self, *extra: str | Path, evm: str = "evm-arbitrum-one"):  # type: ignore[no-untyped-def]
+    def add(self, *extra: str | Path, evm: str = "evm-arbitrum-one") -> subprocess.CompletedProcess[str]:
         return self.run("add", "--rewards-address", REWARDS, "--path", self.antnode, *extra, evm)
 
-    def nodes(self) -> list[dict[str, object]]:
-        return json.loads(self.registry_path.read_text())["nodes"]  # type: ignore[no-any-return]
+    def nodes(self) -> list[dict[str, Any]]:
+        nodes: list[dict[str, Any]] = json.loads(self.registry_path.read_text())["nodes"]
+        return nodes
 
 
 @pytest.fixture
@@ -299,8 +302,8 @@ def test_remove_refuses_running_and_reconciles_dead(antctl: Antctl) -> None:
         in refused.stderr
     )
     pid = antctl.nodes()[0]["pid"]
-    os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
-    wait_for(lambda: not alive(pid))  # type: ignore[arg-type]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not alive(pid))
     mismatch = antctl.run("remove")
     assert mismatch.returncode == 1 and antctl.nodes()[0]["status"] == "Stopped"
     assert antctl.run("remove").returncode == 0
@@ -311,8 +314,8 @@ def test_status_notices_a_dead_node_and_its_failure(antctl: Antctl) -> None:
     antctl.add()
     antctl.run("start")
     pid = antctl.nodes()[0]["pid"]
-    os.kill(pid, signal.SIGINT)  # type: ignore[arg-type]
-    wait_for(lambda: not alive(pid))  # type: ignore[arg-type]
+    os.kill(pid, signal.SIGINT)
+    wait_for(lambda: not alive(pid))
     row = antctl.run("status").stdout.splitlines()[1]
     assert "STOPPED" in row and row.endswith("Ctrl-C received!")
     assert "Failure reason: Ctrl-C received!" in antctl.run("status", "--details").stdout
@@ -357,7 +360,7 @@ def test_node_self_upgrade_is_seen_by_status(antctl: Antctl) -> None:
     antctl.add()
     antctl.run("start", WNM_EMU_UPGRADE_AFTER="0.5", WNM_EMU_UPGRADE_FROM=str(newer))
     pid = antctl.nodes()[0]["pid"]
-    wait_for(lambda: not alive(pid), 5)  # type: ignore[arg-type]
+    wait_for(lambda: not alive(pid), 5)
     (node,) = json.loads(antctl.run("status", "--json").stdout)["nodes"]
     assert node["status"] == "Stopped" and node["version"] == "0.4.18"  # exit 0, no restart policy here
 
@@ -389,8 +392,6 @@ def test_user_mode_paths(tmp_path: Path, procs: Procs) -> None:
 
 
 def test_antnode_python_runs_binaries_without_usable_shebang(tmp_path: Path, procs: Procs) -> None:
-    import sys
-
     ctl = Antctl(tmp_path, procs)
     ctl.binary = build.make_antctl(
         tmp_path / "bin" / "antctl", knobs={"mode": "system"}, antnode_python=sys.executable

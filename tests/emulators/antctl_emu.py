@@ -12,9 +12,11 @@ port-range rules, generated systemd unit files (§3.5 argument order, ``Restart=
 Instead of systemd, ``start`` runs each node as a detached process (new session, stdio to
 ``<registry dir>/emulator-journal/<service>.log``) from the unit's ExecStart, and waits until the
 node writes its pid to ``<data dir>/antnode.pid`` (a few seconds at most, not 300 s for peers).
-``stop`` sends SIGTERM (as ``systemctl stop``). Status refresh checks the stored pid is alive and
-its command line holds the node's binary path, else scans processes for that path, else reads
-``antnode.pid``. There is no restart policy: a node that exits stays down until ``start``.
+``stop`` sends SIGTERM (as ``systemctl stop``). Status refresh checks the stored pid is alive
+and its command line holds the node's binary path, else scans processes for that path, else
+reads ``antnode.pid``. There is no restart policy: a node that exits stays down until ``start``.
+No service user is created (``--user``/``ant`` is only recorded). Each command holds an flock on
+``<registry>.lock`` (an emulator artifact) so concurrent calls serialise.
 
 Paths: root -> system mode, otherwise user mode (``mode`` knob overrides); every path antctl
 chooses itself is prefixed by the environment variable ``ANTCTL_EMU_PREFIX`` (e.g. the system

@@ -18,7 +18,7 @@ from pathlib import Path
 
 EMULATOR_DIR = Path(__file__).resolve().parent
 _BAKED_LINE = re.compile(r"^BAKED(?:: [^=]+)? = .*# baked by build\.py$", re.M)
-_KNOB_TABLE = re.compile(r"^KNOB_DEFAULTS: dict\[str, object\] = (\{.*?^\})", re.M | re.S)
+_KNOB_TABLE = re.compile(r"^KNOB_DEFAULTS(?:: [^=]+)? = (\{.*?^\})", re.M | re.S)
 
 
 def knob_names(template: str) -> frozenset[str]:

@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
 from wnm.config.defaults import default_dbpath
 from wnm.config.parser import Parsed
 from wnm.config.resolve import changes, check_immutable, merge
@@ -19,7 +16,7 @@ from wnm.domain.node import Node
 from wnm.domain.settings import MachineState, Settings
 from wnm.errors import NotInitialized
 from wnm.store import repository as repo
-from wnm.store.db import open_database, resolve_db_path
+from wnm.store.db import Store, open_database, resolve_db_path
 from wnm.system.lock import RunLock
 
 log = logging.getLogger(__name__)
@@ -42,7 +39,7 @@ class Loaded:
     """The machine as stored, and the settings this run uses (stored overlaid with given options)."""
 
     db_path: Path
-    engine: Engine
+    store: Store
     stored: Settings
     settings: Settings
     state: MachineState
@@ -62,29 +59,28 @@ def load(parsed: Parsed, *, read_only: bool) -> Loaded:
     db_path = db_path_of(parsed)
     if not db_path.exists():
         raise NotInitialized(f"no database at {db_path}")
-    engine = open_database(db_path, read_only=read_only)
-    with Session(engine) as session:
-        row = repo.load_machine(session)
+    store = open_database(db_path, read_only=read_only)
+    with store.transaction() as conn:
+        row = repo.load_machine(conn)
         if row is None:
             raise NotInitialized(f"database {db_path} has no machine yet")
         stored = repo.settings_of(row)
         state = repo.state_of(row)
         counters = repo.counters_of(row)
-        nodes = repo.load_nodes(session)
-        binary_cache = row.binary_cache
+        nodes = repo.load_nodes(conn)
+        binary_cache = str(row["binary_cache"])
     check_immutable(stored, parsed.given)
     settings = merge(stored, parsed.given)
     changed = changes(stored, settings)
     if changed:
         validate(settings, parsed.given.keys())
-    return Loaded(db_path, engine, stored, settings, state, counters, nodes, changed, binary_cache)
+    return Loaded(db_path, store, stored, settings, state, counters, nodes, changed, binary_cache)
 
 
 def store_changes(loaded: Loaded) -> None:
     """Persist the tunables this run was given (so later runs use them too)."""
     if not loaded.changed:
         return
-    with Session(loaded.engine) as session:
-        repo.update_machine(session, loaded.changed)
-        session.commit()
+    with loaded.store.transaction() as conn:
+        repo.update_machine(conn, loaded.changed)
     log.info("settings changed: %s", ", ".join(f"{k}={v!r}" for k, v in sorted(loaded.changed.items())))

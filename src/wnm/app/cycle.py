@@ -42,7 +42,7 @@ def run_cycle(parsed: Parsed, *, dry: bool) -> int:
         store_changes(loaded)
         manager = build_manager(loaded.settings)
         observation, plan = observe_and_decide(loaded, manager, parsed)
-        record(loaded.engine, observation, loaded.state)
+        record(loaded.store, observation, loaded.state)
         for line in plan_text(plan, observation.snapshot).splitlines():
             log.info("%s", line)
         real = [a for a in plan.actions if a.type.value not in ("survey", "resurvey")]
@@ -84,7 +84,7 @@ def build_executor(
     """The one executor every entry point uses (cron run, forced action)."""
     settings = loaded.settings
     firewall = build_firewall(settings)
-    journal = Journal(loaded.engine, source)
+    journal = Journal(loaded.store, source)
     lifecycle = Lifecycle(
         manager=manager,
         firewall=firewall,

@@ -63,7 +63,7 @@ def run_forced(parsed: Parsed) -> int:
             now,
             binary_cache=loaded.binary_cache,
         )
-        record(loaded.engine, observation, loaded.state)
+        record(loaded.store, observation, loaded.state)
         if verb == "survey":
             loaded.nodes = list(observation.nodes)
             report = str(parsed.get("report") or "node-status")

@@ -6,8 +6,6 @@ import logging
 import os
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from wnm.app.context import db_path_of, run_lock
 from wnm.config.defaults import default_process_manager, platform_defaults
 from wnm.config.parser import Parsed
@@ -42,9 +40,9 @@ def run_init(parsed: Parsed) -> int:
     lock = run_lock(db_path)
     with lock:
         if not fresh:
-            engine = open_database(db_path)
-            with Session(engine) as session:
-                if repo.load_machine(session) is not None:
+            store = open_database(db_path)
+            with store.transaction() as conn:
+                if repo.load_machine(conn) is not None:
                     raise UsageError(
                         f"this machine is already initialized in {db_path}; change settings by giving "
                         "them on a normal run (e.g. wnm --node_cap 30)"
@@ -52,10 +50,9 @@ def run_init(parsed: Parsed) -> int:
         boot = _boot_time()
         try:
             create_db_file(db_path)
-            engine = open_database(db_path, create=True)
-            with Session(engine) as session:
-                repo.create_machine(session, settings, MachineState(boot_time=boot, last_stopped_at=boot))
-                session.commit()
+            store = open_database(db_path, create=True)
+            with store.transaction() as conn:
+                repo.create_machine(conn, settings, MachineState(boot_time=boot, last_stopped_at=boot))
         except Exception:
             if fresh:
                 _discard(db_path)

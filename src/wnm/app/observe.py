@@ -13,9 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
 from wnm.backends.process.base import ProcessManager, ProcessState, ProcessStatus
 from wnm.domain.enums import Generation
 from wnm.domain.host import HostCounters
@@ -26,6 +23,7 @@ from wnm.domain.snapshot import BinaryInfo, Snapshot
 from wnm.errors import WnmError
 from wnm.nodes.versions import file_stamp, probe_binary
 from wnm.store import repository as repo
+from wnm.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -148,17 +146,16 @@ def node_dirs(storage_paths: Sequence[str]) -> frozenset[str]:
     return frozenset(present)
 
 
-def record(engine: Engine, observation: Observation, state: MachineState) -> None:
+def record(store: Store, observation: Observation, state: MachineState) -> None:
     """Store the merged nodes, host counters, binary versions and boot time in one transaction."""
     host = observation.snapshot.host
-    with Session(engine) as session:
-        repo.save_nodes(session, observation.nodes)
+    with store.transaction() as conn:
+        repo.save_nodes(conn, observation.nodes)
         repo.update_machine(
-            session,
+            conn,
             {
                 "host_counters": json.dumps(asdict(observation.counters)),
                 "binary_cache": observation.binary_cache,
                 "boot_time": host.boot_time or state.boot_time,
             },
         )
-        session.commit()

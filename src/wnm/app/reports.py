@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from wnm.app.context import Loaded, load
 from wnm.config.options import PERSISTED
 from wnm.config.parser import Parsed
@@ -194,8 +192,8 @@ def node_details(nodes: Sequence[Node], fmt: str) -> str:
 
 
 def action_log(loaded: Loaded, fmt: str, limit: int) -> str:
-    with Session(loaded.engine) as session:
-        rows = repo.recent_actions(session, limit)
+    with loaded.store.transaction() as conn:
+        rows = repo.recent_actions(conn, limit)
     entries = [
         {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(r.time)),

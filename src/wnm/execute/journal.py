@@ -9,35 +9,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
 from wnm.domain.node import Node
 from wnm.store import repository as repo
+from wnm.store.db import Store
 
 
 class Journal:
-    def __init__(self, engine: Engine, source: str = "run") -> None:
-        self.engine = engine
+    def __init__(self, store: Store, source: str = "run") -> None:
+        self.store = store
         self.source = source
 
     def save(self, node: Node, machine: Mapping[str, Any] | None = None) -> None:
         """Write the node row (insert or update), and optionally machine fields, in one commit."""
-        with Session(self.engine) as session:
-            repo.save_node(session, node)
+        with self.store.transaction() as conn:
+            repo.save_node(conn, node)
             if machine:
-                repo.update_machine(session, machine)
-            session.commit()
+                repo.update_machine(conn, machine)
 
     def delete(self, node_id: int) -> None:
-        with Session(self.engine) as session:
-            repo.delete_node(session, node_id)
-            session.commit()
+        with self.store.transaction() as conn:
+            repo.delete_node(conn, node_id)
 
     def machine(self, values: Mapping[str, Any]) -> None:
-        with Session(self.engine) as session:
-            repo.update_machine(session, values)
-            session.commit()
+        with self.store.transaction() as conn:
+            repo.update_machine(conn, values)
 
     def log(
         self,
@@ -49,9 +44,9 @@ class Journal:
         error: str = "",
         duration: float = 0.0,
     ) -> None:
-        with Session(self.engine) as session:
+        with self.store.transaction() as conn:
             repo.log_action(
-                session,
+                conn,
                 action=action,
                 node_id=node_id,
                 reason=reason,
@@ -60,9 +55,8 @@ class Journal:
                 duration=duration,
                 source=self.source,
             )
-            session.commit()
 
     def highest_node_id(self) -> int:
-        with Session(self.engine) as session:
-            row = repo.load_machine(session)
-            return row.highest_node_id_used if row else 0
+        with self.store.transaction() as conn:
+            row = repo.load_machine(conn)
+            return int(row["highest_node_id_used"]) if row else 0

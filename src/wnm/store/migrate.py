@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, text
 
 from wnm.errors import StoreError
 
@@ -66,24 +67,24 @@ def head_revision(directory: Path) -> str:
     return heads[0]
 
 
-def current_revision(conn: Connection) -> str | None:
+def current_revision(conn: sqlite3.Connection) -> str | None:
     has_table = conn.execute(
-        text("SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'")
-    ).first()
+        "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+    ).fetchone()
     if has_table is None:
         return None
-    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     return str(row[0]) if row else None
 
 
-def has_tables(conn: Connection) -> bool:
+def has_tables(conn: sqlite3.Connection) -> bool:
     row = conn.execute(
-        text("SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
-    ).first()
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchone()
     return bool(row and row[0])
 
 
-def pending(conn: Connection, directory: Path | None = None) -> tuple[str | None, str] | None:
+def pending(conn: sqlite3.Connection, directory: Path | None = None) -> tuple[str | None, str] | None:
     """``(current, head)`` when a migration is pending, else None."""
     directory = directory or migrations_dir()
     head = head_revision(directory)
@@ -91,38 +92,62 @@ def pending(conn: Connection, directory: Path | None = None) -> tuple[str | None
     return None if current == head else (current, head)
 
 
-def upgrade(conn: Connection, db_file: Path | None, directory: Path | None = None) -> str | None:
-    """Upgrade the database behind ``conn`` to head. Returns the backup path, if one was made.
+def upgrade_file(db_file: Path, directory: Path | None = None) -> str | None:
+    """Upgrade the database file to head, copying it aside first. Returns the backup path.
 
-    ``db_file`` is the database file to copy aside first (None for in-memory databases).
     Raises StoreError when the upgrade fails; the backup is left in place then.
     """
     directory = directory or migrations_dir()
-    state = pending(conn, directory)
+    with sqlite3.connect(db_file) as probe:
+        state = pending(probe, directory)
+        populated = has_tables(probe)
+    probe.close()
     if state is None:
         return None
     current, head = state
     backup: str | None = None
-    if db_file is not None and db_file.exists() and has_tables(conn):
+    if populated:
         backup_path = db_file.with_name(f"{db_file.name}.bak-{current or 'none'}-{int(time.time())}")
-        conn.commit()
         shutil.copy2(db_file, backup_path)
         backup_path.chmod(0o600)
         backup = str(backup_path)
         log.info("database %s is at revision %s; copied to %s before migrating", db_file, current, backup)
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(f"sqlite:///{db_file}", poolclass=NullPool)
+    try:
+        _run_alembic(engine, directory, current, head, backup)
+    finally:
+        engine.dispose()
+    return backup
+
+
+def upgrade_connection(conn: sqlite3.Connection, directory: Path | None = None) -> None:
+    """Upgrade an open (e.g. in-memory) sqlite3 connection to head."""
+    directory = directory or migrations_dir()
+    state = pending(conn, directory)
+    if state is None:
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+    _run_alembic(engine, directory, state[0], state[1], None)
+
+
+def _run_alembic(engine: Any, directory: Path, current: str | None, head: str, backup: str | None) -> None:
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(directory))
-    cfg.attributes["connection"] = conn
     try:
-        command.upgrade(cfg, "head")
-        conn.commit()
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
     except Exception as exc:  # alembic/SQL errors of any kind: report with the backup location
-        conn.rollback()
         raise StoreError(
             f"migrating the database to {head} failed: {exc}" + (f" (backup: {backup})" if backup else "")
         ) from exc
     log.info("database migrated from %s to %s", current or "empty", head)
-    return backup

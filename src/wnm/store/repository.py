@@ -1,24 +1,27 @@
-"""Mapping between rows and domain values, and the few queries a run needs."""
+"""Mapping between rows and domain values, and the few queries a run needs (stdlib sqlite3).
+
+Column names are those of ``store.models`` (checked by tests/store/test_repository.py). All
+statements use placeholders; column names come only from the constants and dataclasses here.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from wnm.domain.enums import Generation, NodeStatus
 from wnm.domain.host import HostCounters
 from wnm.domain.node import Node, NodeMetrics, node_name
 from wnm.domain.settings import SETTING_NAMES, MachineState, Settings
-from wnm.store.models import ActionLogRow, ContainerRow, MachineRow, NodeRow
 
 MACHINE_ID = 1
-_STATE_NAMES = tuple(f.name for f in fields(MachineState))
+STATE_NAMES = tuple(f.name for f in fields(MachineState))
+MACHINE_EXTRA = ("host_counters", "binary_cache", "created_at")
+MACHINE_COLUMNS = frozenset(("id", *SETTING_NAMES, *STATE_NAMES, *MACHINE_EXTRA))
 
 # NodeMetrics field -> node column, where the names differ
 _METRIC_COLUMNS = {
@@ -28,95 +31,103 @@ _METRIC_COLUMNS = {
     "mem_mb": "mem",
 }
 _METRIC_NAMES = tuple(f.name for f in fields(NodeMetrics))
+_BOOL_SETTINGS = frozenset(f.name for f in fields(Settings) if f.type in ("bool", bool))
+
+Row = sqlite3.Row
 
 
 # ---- machine -------------------------------------------------------------------------------
 
 
-def load_machine(session: Session) -> MachineRow | None:
-    return session.get(MachineRow, MACHINE_ID)
+def load_machine(conn: sqlite3.Connection) -> Row | None:
+    row: Row | None = conn.execute("SELECT * FROM machine WHERE id = ?", (MACHINE_ID,)).fetchone()
+    return row
 
 
-def settings_of(row: MachineRow) -> Settings:
-    return Settings(**{name: getattr(row, name) for name in SETTING_NAMES})
+def settings_of(row: Row) -> Settings:
+    values = {name: row[name] for name in SETTING_NAMES}
+    for name in _BOOL_SETTINGS:
+        values[name] = bool(values[name])
+    return Settings(**values)
 
 
-def state_of(row: MachineRow) -> MachineState:
-    return MachineState(**{name: getattr(row, name) for name in _STATE_NAMES})
+def state_of(row: Row) -> MachineState:
+    return MachineState(**{name: row[name] for name in STATE_NAMES})
 
 
-def counters_of(row: MachineRow) -> HostCounters | None:
-    if not row.host_counters:
+def counters_of(row: Row) -> HostCounters | None:
+    if not row["host_counters"]:
         return None
     try:
-        return HostCounters(**json.loads(row.host_counters))
+        return HostCounters(**json.loads(row["host_counters"]))
     except (ValueError, TypeError):
         return None
 
 
-def create_machine(session: Session, settings: Settings, state: MachineState) -> MachineRow:
-    row = MachineRow(id=MACHINE_ID, created_at=int(time.time()), host_counters="")
-    for name, value in asdict(settings).items():
-        setattr(row, name, value)
-    for name, value in asdict(state).items():
-        setattr(row, name, value)
-    session.add(row)
-    return row
+def create_machine(conn: sqlite3.Connection, settings: Settings, state: MachineState) -> None:
+    values: dict[str, Any] = {"id": MACHINE_ID, **asdict(settings), **asdict(state)}
+    values.update(host_counters="", binary_cache="", created_at=int(time.time()))
+    _insert(conn, "machine", values)
 
 
-def update_machine(session: Session, values: Mapping[str, Any]) -> None:
-    row = load_machine(session)
-    if row is None:
+def update_machine(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
+    if not values:
         return
-    for name, value in values.items():
-        setattr(row, name, value)
+    unknown = set(values) - MACHINE_COLUMNS
+    if unknown:
+        raise ValueError(f"not machine columns: {sorted(unknown)}")
+    names = list(values)
+    assignments = ", ".join(f"{n} = ?" for n in names)
+    conn.execute(f"UPDATE machine SET {assignments} WHERE id = ?", [values[n] for n in names] + [MACHINE_ID])
 
 
-def save_state(session: Session, state: MachineState, counters: HostCounters | None = None) -> None:
+def save_state(conn: sqlite3.Connection, state: MachineState, counters: HostCounters | None = None) -> None:
     values: dict[str, Any] = asdict(state)
     if counters is not None:
         values["host_counters"] = json.dumps(asdict(counters))
-    update_machine(session, values)
+    update_machine(conn, values)
 
 
 # ---- nodes ---------------------------------------------------------------------------------
 
 
-def node_of(row: NodeRow) -> Node:
-    metrics = NodeMetrics(**{name: getattr(row, _METRIC_COLUMNS.get(name, name)) for name in _METRIC_NAMES})
-    deaths = tuple(int(x) for x in row.recent_deaths.split(",") if x) if row.recent_deaths else ()
+def node_of(row: Row) -> Node:
+    metrics = NodeMetrics(**{name: row[_METRIC_COLUMNS.get(name, name)] for name in _METRIC_NAMES})
+    deaths = tuple(int(x) for x in row["recent_deaths"].split(",") if x) if row["recent_deaths"] else ()
     return Node(
-        id=row.id,
-        generation=Generation(row.generation),
-        manager=row.manager_type,
-        root_dir=row.root_dir,
-        log_dir=row.log_dir,
-        binary=row.binary,
-        port=row.port,
-        metrics_port=row.metrics_port,
-        rpc_port=row.rpc_port,
-        status=NodeStatus(row.status),
-        status_changed_at=row.timestamp,
-        age=row.age,
-        wallet=row.wallet,
-        version=row.version,
-        peer_id=row.peer_id,
-        host=row.host,
-        environment=row.environment,
-        storage_path=row.storage_path,
-        container_id=row.container_id,
-        service=row.service,
-        status_reason=row.status_reason,
-        pid=row.pid,
+        id=row["id"],
+        generation=Generation(row["generation"]),
+        manager=row["manager_type"],
+        root_dir=row["root_dir"],
+        log_dir=row["log_dir"],
+        binary=row["binary"],
+        port=row["port"],
+        metrics_port=row["metrics_port"],
+        rpc_port=row["rpc_port"],
+        status=NodeStatus(row["status"]),
+        status_changed_at=row["timestamp"],
+        age=row["age"],
+        wallet=row["wallet"],
+        version=row["version"],
+        peer_id=row["peer_id"],
+        host=row["host"],
+        environment=row["environment"],
+        storage_path=row["storage_path"],
+        container_id=row["container_id"],
+        service=row["service"],
+        status_reason=row["status_reason"],
+        pid=row["pid"],
         recent_deaths=deaths,
-        binary_stamp=row.binary_stamp,
+        binary_stamp=row["binary_stamp"],
         metrics=metrics,
     )
 
 
 def node_values(node: Node) -> dict[str, Any]:
-    """Column values of a node (everything but the primary key)."""
+    """Column values of a node row, the primary key included."""
     values: dict[str, Any] = {
+        "id": node.id,
+        "machine_id": MACHINE_ID,
         "generation": node.generation.value,
         "manager_type": node.manager,
         "node_name": node_name(node.id),
@@ -130,6 +141,7 @@ def node_values(node: Node) -> dict[str, Any]:
         "port": node.port,
         "metrics_port": node.metrics_port,
         "rpc_port": node.rpc_port,
+        "network": "evm-arbitrum-one",
         "wallet": node.wallet,
         "peer_id": node.peer_id,
         "status": node.status.value,
@@ -147,60 +159,93 @@ def node_values(node: Node) -> dict[str, Any]:
     return values
 
 
-def load_nodes(session: Session) -> list[Node]:
-    return [node_of(r) for r in session.scalars(select(NodeRow).order_by(NodeRow.id))]
+NODE_COLUMNS: tuple[str, ...] = tuple(
+    node_values(
+        Node(0, Generation.LEGACY, "", "", "", "", 0, 0, 0, NodeStatus.STOPPED, 0, 0)
+    ).keys()
+)
+_UPSERT_NODE = (
+    f"INSERT INTO node ({', '.join(NODE_COLUMNS)}) VALUES ({', '.join('?' for _ in NODE_COLUMNS)}) "
+    f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in NODE_COLUMNS if c != 'id')}"
+)
 
 
-def save_node(session: Session, node: Node) -> None:
+def load_nodes(conn: sqlite3.Connection) -> list[Node]:
+    return [node_of(r) for r in conn.execute("SELECT * FROM node ORDER BY id")]
+
+
+def save_node(conn: sqlite3.Connection, node: Node) -> None:
     """Insert or update one node row."""
-    row = session.get(NodeRow, node.id)
-    if row is None:
-        row = NodeRow(id=node.id, machine_id=MACHINE_ID)
-        session.add(row)
-    for name, value in node_values(node).items():
-        setattr(row, name, value)
+    save_nodes(conn, (node,))
 
 
-def save_nodes(session: Session, nodes: Iterable[Node]) -> None:
-    for node in nodes:
-        save_node(session, node)
+def save_nodes(conn: sqlite3.Connection, nodes: Iterable[Node]) -> None:
+    rows = [tuple(node_values(n)[c] for c in NODE_COLUMNS) for n in nodes]
+    conn.executemany(_UPSERT_NODE, rows)
 
 
-def delete_node(session: Session, node_id: int) -> None:
-    session.execute(delete(NodeRow).where(NodeRow.id == node_id))
+def delete_node(conn: sqlite3.Connection, node_id: int) -> None:
+    conn.execute("DELETE FROM node WHERE id = ?", (node_id,))
 
 
 # ---- containers ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ContainerRecord:
+    id: int
+    container_id: str
+    name: str
+    image: str
+    status: str
+    created_at: int
+
+
 def upsert_container(
-    session: Session, docker_id: str, name: str, image: str, status: str, created_at: int
+    conn: sqlite3.Connection, docker_id: str, name: str, image: str, status: str, created_at: int
 ) -> int:
-    row = session.scalars(select(ContainerRow).where(ContainerRow.container_id == docker_id)).first()
-    if row is None:
-        row = ContainerRow(
-            container_id=docker_id, name=name, image=image, status=status, created_at=created_at
-        )
-        session.add(row)
-        session.flush()
+    conn.execute(
+        "INSERT INTO container (machine_id, container_id, name, image, status, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(container_id) DO UPDATE SET status = excluded.status, "
+        "name = excluded.name, image = excluded.image",
+        (MACHINE_ID, docker_id, name, image, status, created_at),
+    )
+    row = conn.execute("SELECT id FROM container WHERE container_id = ?", (docker_id,)).fetchone()
+    return int(row[0])
+
+
+def delete_containers_except(conn: sqlite3.Connection, keep_docker_ids: Sequence[str]) -> None:
+    marks = ", ".join("?" for _ in keep_docker_ids)
+    if keep_docker_ids:
+        conn.execute(f"DELETE FROM container WHERE container_id NOT IN ({marks})", list(keep_docker_ids))
     else:
-        row.status = status
-    return row.id
+        conn.execute("DELETE FROM container")
 
 
-def delete_containers_except(session: Session, keep_docker_ids: Sequence[str]) -> None:
-    session.execute(delete(ContainerRow).where(ContainerRow.container_id.not_in(list(keep_docker_ids))))
-
-
-def load_containers(session: Session) -> list[ContainerRow]:
-    return list(session.scalars(select(ContainerRow).order_by(ContainerRow.id)))
+def load_containers(conn: sqlite3.Connection) -> list[ContainerRecord]:
+    return [
+        ContainerRecord(r["id"], r["container_id"], r["name"], r["image"], r["status"], r["created_at"])
+        for r in conn.execute("SELECT * FROM container ORDER BY id")
+    ]
 
 
 # ---- action log ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ActionRecord:
+    time: float
+    action: str
+    node_id: int | None
+    reason: str
+    outcome: str
+    error: str
+    duration: float
+    source: str
+
+
 def log_action(
-    session: Session,
+    conn: sqlite3.Connection,
     *,
     action: str,
     node_id: int | None,
@@ -211,20 +256,34 @@ def log_action(
     source: str = "run",
     at: float | None = None,
 ) -> None:
-    session.add(
-        ActionLogRow(
-            time=time.time() if at is None else at,
-            action=action,
-            node_id=node_id,
-            reason=reason,
-            outcome=outcome,
-            error=error,
-            duration=round(duration, 3),
-            source=source,
-        )
+    _insert(
+        conn,
+        "action_log",
+        {
+            "time": time.time() if at is None else at,
+            "action": action,
+            "node_id": node_id,
+            "reason": reason,
+            "outcome": outcome,
+            "error": error,
+            "duration": round(duration, 3),
+            "source": source,
+        },
     )
 
 
-def recent_actions(session: Session, limit: int = 50) -> list[ActionLogRow]:
-    rows = session.scalars(select(ActionLogRow).order_by(ActionLogRow.id.desc()).limit(limit))
-    return list(reversed(list(rows)))
+def recent_actions(conn: sqlite3.Connection, limit: int = 50) -> list[ActionRecord]:
+    rows = conn.execute(
+        "SELECT time, action, node_id, reason, outcome, error, duration, source FROM action_log "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [ActionRecord(*tuple(r)) for r in reversed(rows)]
+
+
+def _insert(conn: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:
+    names = list(values)
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        [values[n] for n in names],
+    )
