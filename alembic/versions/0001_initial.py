@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("service", sa.Text(), nullable=False),
         sa.Column("binary", sa.Text(), nullable=False),
         sa.Column("binary_stamp", sa.Text(), nullable=False, server_default=""),
+        sa.Column("upgrade_from", sa.Text(), nullable=False, server_default=""),
         sa.Column("version", sa.Text(), nullable=False, server_default=""),
         sa.Column("root_dir", sa.Text(), nullable=False),
         sa.Column("log_dir", sa.Text(), nullable=False, server_default=""),

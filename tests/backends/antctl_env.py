@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.conftest import REWARDS
 from tests.emulators.build import make_antctl, make_antnode
 from tests.emulators.fixtures import free_port, pids_mentioning
+
 from wnm.backends.process.antctl import AntctlManager
 from wnm.backends.process.base import ManagerContext
 from wnm.domain.enums import Generation, NodeStatus
@@ -67,10 +67,14 @@ class AntctlEnv:
         )
         return replace(base, **changes)
 
-    def context(self, mode: str = "antctl+user", runner: CommandRunner = run, **changes: Any) -> ManagerContext:
+    def context(
+        self, mode: str = "antctl+user", runner: CommandRunner = run, **changes: Any
+    ) -> ManagerContext:
         return ManagerContext(self.settings(mode, **changes), mode, no_node_command, runner=runner)
 
-    def manager(self, mode: str = "antctl+user", runner: CommandRunner = run, **changes: Any) -> AntctlManager:
+    def manager(
+        self, mode: str = "antctl+user", runner: CommandRunner = run, **changes: Any
+    ) -> AntctlManager:
         return AntctlManager(self.context(mode, runner, **changes))
 
     def node(self, node_id: int, mode: str = "antctl+user", **changes: Any) -> Node:

@@ -37,7 +37,9 @@ FAST = (
     "--delay_remove",
     "0",
     "--delay_upgrade",
-    "2",
+    "10",
+    "--upgrade_settle",
+    "1",
 )
 
 

@@ -12,7 +12,7 @@ import time
 from wnm.app.backends import build_firewall, build_manager
 from wnm.backends.process.base import ProcessManager
 from wnm.app.context import Loaded, db_path_of, load, run_lock, store_changes
-from wnm.app.observe import Observation, observe, record
+from wnm.app.observe import Observation, discard_settled_backups, observe, record
 from wnm.app.plan_view import plan_json, plan_text
 from wnm.config.parser import Parsed
 from wnm.domain.actions import Plan
@@ -43,6 +43,7 @@ def run_cycle(parsed: Parsed, *, dry: bool) -> int:
         manager = build_manager(loaded.settings)
         observation, plan = observe_and_decide(loaded, manager, parsed)
         record(loaded.store, observation, loaded.state)
+        discard_settled_backups(loaded.nodes, observation.nodes)
         for line in plan_text(plan, observation.snapshot).splitlines():
             log.info("%s", line)
         real = [a for a in plan.actions if a.type.value not in ("survey", "resurvey")]
@@ -97,4 +98,4 @@ def build_executor(
         delay = parsed.get("this_action_delay")
     if delay is None:
         delay = settings.action_delay
-    return ActionExecutor(lifecycle, journal, action_delay_ms=int(delay))
+    return ActionExecutor(lifecycle, journal, action_delay_ms=int(delay), forced=source == "forced")

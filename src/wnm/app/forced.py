@@ -24,6 +24,7 @@ from wnm.domain.node import Node
 from wnm.domain.snapshot import Snapshot
 from wnm.errors import UsageError, WnmError
 from wnm.execute.executor import ActionResult
+from wnm.store import repository as repo
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def run_forced(parsed: Parsed) -> int:
         store_changes(loaded)
         if verb in ("nullop", "update_config"):
             return 0
+        if verb == "resume_upgrades":
+            return _resume_upgrades(loaded)
         manager = build_manager(loaded.settings)
         now = int(time.time())
         observation = observe(
@@ -75,6 +78,17 @@ def run_forced(parsed: Parsed) -> int:
         results = executor.execute(actions, {n.id: n for n in observation.nodes})
     print(_result_text(verb, results) if not parsed.flag("json") else _result_json(verb, results))
     return 1 if any(r.outcome is Outcome.FAILED for r in results) else 0
+
+
+def _resume_upgrades(loaded: Loaded) -> int:
+    """Clear the pause a failed upgrade left, so the rollout continues on the next run."""
+    if not loaded.state.upgrade_paused:
+        print("upgrades are not paused")
+        return 0
+    with loaded.store.transaction() as conn:
+        repo.update_machine(conn, {"upgrade_paused": ""})
+    print(f"upgrades resumed (were paused: {loaded.state.upgrade_paused})")
+    return 0
 
 
 def choose(verb: str, parsed: Parsed, loaded: Loaded, snapshot: Snapshot, now: int) -> list[Action]:

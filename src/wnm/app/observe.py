@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from wnm.backends.process.base import ProcessManager, ProcessState, ProcessStatus
+from wnm.backends.process.base import ContainerInfo, ProcessManager, ProcessState, ProcessStatus
 from wnm.domain.enums import Generation
 from wnm.domain.host import HostCounters
 from wnm.domain.node import Node
@@ -36,6 +36,7 @@ class Observation:
     nodes: tuple[Node, ...]
     counters: HostCounters
     binary_cache: str
+    containers: tuple[ContainerInfo, ...] = ()
 
 
 def observe(
@@ -68,7 +69,7 @@ def observe(
         ports_in_use=ports_in_use(),
         dirs_present=node_dirs(settings.storage_paths),
     )
-    return Observation(snapshot, merged, host.counters, cache)
+    return Observation(snapshot, merged, host.counters, cache, _containers(manager))
 
 
 def _statuses(manager: ProcessManager, nodes: Sequence[Node]) -> Mapping[int, ProcessStatus]:
@@ -81,13 +82,23 @@ def _statuses(manager: ProcessManager, nodes: Sequence[Node]) -> Mapping[int, Pr
         return {n.id: ProcessStatus(ProcessState.UNKNOWN, detail=str(exc)) for n in nodes}
 
 
+def _containers(manager: ProcessManager) -> tuple[ContainerInfo, ...]:
+    try:
+        return tuple(manager.containers())
+    except WnmError as exc:
+        log.warning("%s could not list its containers: %s", manager.name, exc)
+        return ()
+
+
 def apply_observation(node: Node, obs: NodeObservation, now: int, settings: Settings) -> Node:
     """The node row after this observation (pure)."""
     deaths = node.recent_deaths
     if obs.died:
         window = settings.crash_loop_minutes * 60
         deaths = (*tuple(d for d in deaths if now - d < window), now)
-    changes: dict[str, Any] = {"recent_deaths": deaths, "pid": obs.pid}
+    changes: dict[str, Any] = {"recent_deaths": deaths, "pid": obs.pid, "alive": obs.alive}
+    if obs.settled:
+        changes["upgrade_from"] = ""
     if obs.status is not node.status:
         changes["status"] = obs.status
         changes["status_changed_at"] = now
@@ -146,11 +157,36 @@ def node_dirs(storage_paths: Sequence[str]) -> frozenset[str]:
     return frozenset(present)
 
 
+def discard_settled_backups(before: Sequence[Node], after: Sequence[Node]) -> None:
+    """Delete the old binary kept for a rollback once its node has settled on the new one."""
+    from wnm.system.files import discard
+
+    pending = {n.id for n in before if n.upgrade_from}
+    for node in after:
+        if node.id in pending and not node.upgrade_from:
+            try:
+                discard(node.binary + ".old")
+            except WnmError as exc:
+                log.warning("node %04d: %s", node.id, exc)
+
+
 def record(store: Store, observation: Observation, state: MachineState) -> None:
     """Store the merged nodes, host counters, binary versions and boot time in one transaction."""
     host = observation.snapshot.host
     with store.transaction() as conn:
-        repo.save_nodes(conn, observation.nodes)
+        nodes = observation.nodes
+        if observation.containers or any(n.container_id is not None for n in nodes):
+            holder: dict[int, int] = {}
+            for info in observation.containers:
+                row_id = repo.upsert_container(
+                    conn, info.docker_id, info.name, info.image, info.status, info.created_at
+                )
+                holder.update((node_id, row_id) for node_id in info.node_ids)
+            nodes = tuple(replace(n, container_id=holder.get(n.id)) for n in nodes)
+            repo.save_nodes(conn, nodes)
+            repo.delete_containers_except(conn, [c.docker_id for c in observation.containers])
+        else:
+            repo.save_nodes(conn, nodes)
         repo.update_machine(
             conn,
             {

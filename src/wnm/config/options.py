@@ -40,6 +40,7 @@ FORCE_ACTIONS = (
     "survey",
     "nullop",
     "update_config",
+    "resume_upgrades",
 )
 REPORTS = ("machine-config", "node-status", "node-status-details", "machine-metrics", "action-log")
 REPORT_FORMATS = ("text", "json", "env", "config")

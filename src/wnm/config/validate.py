@@ -73,6 +73,16 @@ def validate(settings: Settings, given: Collection[str] = ()) -> None:
             raise ConfigError(
                 blame, f"{getattr(settings, blame)} must be {rule} --{other} ({getattr(settings, other)})"
             )
+    if settings.upgrade_settle >= settings.delay_upgrade and settings.enable_upgrade:
+        blame, other = (
+            ("delay_upgrade", "upgrade_settle") if "delay_upgrade" in given else ("upgrade_settle", "delay_upgrade")
+        )
+        rule = "above" if blame == "delay_upgrade" else "below"
+        raise ConfigError(
+            blame,
+            f"{getattr(settings, blame)} must be {rule} --{other} ({getattr(settings, other)}): an upgraded "
+            "node must be able to settle before it is judged",
+        )
     if settings.desired_load_average <= 0:
         raise ConfigError("desired_load_average", "must be above 0")
     _validate_rewards(settings)

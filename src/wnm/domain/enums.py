@@ -49,6 +49,7 @@ class ActionType(str, Enum):
     REMOVE = "remove"
     DISABLE = "disable"
     ENABLE = "enable"
+    ROLLBACK = "rollback"
     SURVEY = "survey"
     RESURVEY = "resurvey"
 

@@ -76,6 +76,8 @@ class Node:
     recent_deaths: tuple[int, ...] = ()
     metrics: NodeMetrics = field(default_factory=NodeMetrics)
     binary_stamp: str = ""  # "<mtime_ns>:<size>" of ``binary`` when its version was last read
+    upgrade_from: str = ""  # version before a wnm-started upgrade, while it is not yet settled
+    alive: bool | None = None  # observed this run: process running (None = not known); not stored
 
     @property
     def name(self) -> str:

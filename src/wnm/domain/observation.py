@@ -30,5 +30,7 @@ class NodeObservation:
     exit_code: int | None = None
     died: bool = False
     self_upgraded: bool = False
+    alive: bool | None = None
+    settled: bool = False  # an UPGRADING node has been healthy on its new version for upgrade_settle
     binary_stamp: str = ""
     log_problems: tuple[str, ...] = ()

@@ -42,7 +42,9 @@ class ActionExecutor:
         *,
         action_delay_ms: int = 0,
         sleep: Callable[[float], None] = time.sleep,
+        forced: bool = False,
     ) -> None:
+        self.forced = forced
         self.lifecycle = lifecycle
         self.journal = journal
         self.action_delay = action_delay_ms / 1000.0
@@ -105,8 +107,11 @@ class ActionExecutor:
             return f"added and started (port {node.port}, metrics {node.metrics_port})"
         node = self._target(action, nodes)
         if action.type is ActionType.START:
-            nodes[node.id] = lc.start(node, action.reason)
+            nodes[node.id] = lc.start(node, action.reason, forgive=self.forced)
             return "started"
+        if action.type is ActionType.ROLLBACK:
+            nodes[node.id] = lc.rollback(node, action.target_version, action.reason)
+            return f"rolled back to {action.target_version}; upgrades paused"
         if action.type is ActionType.STOP:
             status = action.then_status or NodeStatus.STOPPED
             nodes[node.id] = lc.stop(node, action.reason, pressure=action.pressure, status=status)
@@ -118,7 +123,7 @@ class ActionExecutor:
             if not action.binary_source or not action.target_version:
                 raise PermanentFailure("upgrade action without a binary and version", node.id)
             nodes[node.id] = lc.upgrade(node, action.binary_source, action.target_version, action.reason)
-            return f"upgraded to {action.target_version}"
+            return f"upgraded to {action.target_version}; settling"
         if action.type is ActionType.REMOVE:
             lc.remove(node, action.reason)
             nodes.pop(node.id, None)

@@ -9,6 +9,7 @@ row is deleted only after the node's process, service, port and files are gone.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -131,10 +132,13 @@ class Lifecycle:
 
     # ---- start / stop / restart --------------------------------------------------------------
 
-    def start(self, node: Node, reason: str) -> Node:
+    def start(self, node: Node, reason: str, *, forgive: bool = False) -> Node:
+        """Start a node; ``forgive`` (operator's forced start) also clears its crash history."""
         self.firewall.open_port(node.port, "udp", comment=node.service_name)
         self.manager.start(node)
         node = self._status(node, NodeStatus.RESTARTING, reason)
+        if forgive:
+            node = replace(node, recent_deaths=())
         node = replace(node, status_changed_at=self._now())
         self.journal.save(node)
         return node
@@ -178,9 +182,13 @@ class Lifecycle:
     def upgrade(self, node: Node, source: str, version: str, reason: str) -> Node:
         """Swap the node's binary for ``source`` and confirm it comes back on ``version``.
 
-        If it does not, the old binary is put back, the node restarted on it, the rollout paused
-        with the reason, and PermanentFailure raised.
+        On success the node stays UPGRADING (``upgrade_from`` = the old version, the old binary
+        kept beside the new one) until the survey has seen it healthy for ``upgrade_settle``;
+        the engine rolls it back if it does not settle. If it does not even come back now, the
+        old binary is put back at once, the rollout paused with the reason, and
+        PermanentFailure raised.
         """
+        old_version = node.version
         node = replace(self._status(node, NodeStatus.UPGRADING, reason), status_changed_at=self._now())
         self.journal.save(node)
         if self.manager.upgrade_in_place(node, source):
@@ -194,11 +202,11 @@ class Lifecycle:
         checkpoint("upgrade.started")
         problem = self.confirm_upgrade(node, version)
         if problem is None:
-            if backup:
-                files.discard(backup)
             node = replace(
-                self._status(node, NodeStatus.RUNNING, f"upgraded to {version}"),
+                self._status(node, NodeStatus.UPGRADING, f"upgraded to {version}; settling"),
+                status_changed_at=self._now(),
                 version=version,
+                upgrade_from=old_version or "unknown",
                 binary_stamp="",
             )
             self.journal.save(node)
@@ -212,10 +220,33 @@ class Lifecycle:
             self.manager.start(node)
             why += "; old binary restored"
         node = replace(
-            self._status(node, NodeStatus.RESTARTING, why), status_changed_at=self._now(), binary_stamp=""
+            self._status(node, NodeStatus.RESTARTING, why),
+            status_changed_at=self._now(),
+            binary_stamp="",
+            upgrade_from="",
         )
         self.journal.save(node, {"upgrade_paused": why})
         raise PermanentFailure(why, node.id)
+
+    def rollback(self, node: Node, version: str, reason: str) -> Node:
+        """Put a node that did not settle after an upgrade back on its old binary; pause upgrades."""
+        backup = node.binary + ".old"
+        self.manager.stop(node, timeout=self.stop_timeout)
+        restored = os.path.exists(backup)
+        if restored:
+            files.restore(node.binary, backup)
+        self.firewall.open_port(node.port, "udp", comment=node.service_name)
+        self.manager.start(node)
+        why = reason + ("" if restored else f" (no {backup} to restore: restarted as it is)")
+        node = replace(
+            self._status(node, NodeStatus.RESTARTING, why),
+            status_changed_at=self._now(),
+            version=version if restored else node.version,
+            upgrade_from="",
+            binary_stamp="",
+        )
+        self.journal.save(node, {"upgrade_paused": why})
+        return node
 
     # ---- remove ------------------------------------------------------------------------------
 

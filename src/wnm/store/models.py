@@ -122,6 +122,7 @@ class NodeRow(Base):
     service: Mapped[str] = mapped_column(Text)
     binary: Mapped[str] = mapped_column(Text)
     binary_stamp: Mapped[str] = mapped_column(Text, default="")
+    upgrade_from: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[str] = mapped_column(Text, default="")
     root_dir: Mapped[str] = mapped_column(Text)
     log_dir: Mapped[str] = mapped_column(Text, default="")

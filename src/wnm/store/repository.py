@@ -119,6 +119,7 @@ def node_of(row: Row) -> Node:
         pid=row["pid"],
         recent_deaths=deaths,
         binary_stamp=row["binary_stamp"],
+        upgrade_from=row["upgrade_from"],
         metrics=metrics,
     )
 
@@ -134,6 +135,7 @@ def node_values(node: Node) -> dict[str, Any]:
         "service": node.service_name,
         "binary": node.binary,
         "binary_stamp": node.binary_stamp,
+        "upgrade_from": node.upgrade_from,
         "version": node.version,
         "root_dir": node.root_dir,
         "log_dir": node.log_dir,

@@ -40,6 +40,24 @@ class ProcessStatus:
 
 
 @dataclass(frozen=True)
+class ContainerInfo:
+    """One container holding nodes (docker manager), as the ``container`` table keeps it.
+
+    ``docker_id`` is docker's 64-hex id; ``status`` docker's state word (``running``,
+    ``exited``, ``restarting``, ``created``); ``created_at`` epoch seconds; ``mode`` is
+    ``single`` (one node) or ``group`` (several nodes under a supervisor).
+    """
+
+    docker_id: str
+    name: str
+    image: str
+    status: str
+    created_at: int
+    node_ids: tuple[int, ...]
+    mode: str = "single"
+
+
+@dataclass(frozen=True)
 class Availability:
     ok: bool
     reason: str = ""
@@ -105,6 +123,10 @@ class ProcessManager(ABC):
     @abstractmethod
     def status_all(self, nodes: Sequence[Node]) -> Mapping[int, ProcessStatus]:
         """Status of many nodes in as few external calls as possible (one, ideally)."""
+
+    def containers(self) -> Sequence[ContainerInfo]:
+        """Containers this manager runs nodes in (docker); empty for every other manager."""
+        return ()
 
     def upgrade_in_place(self, node: Node, source: str) -> bool:
         """Let the supervisor swap the node's binary itself (antctl does). False: wnm swaps the file."""

@@ -38,6 +38,7 @@ from typing import Any
 from wnm.backends.process import docker_layout as layout
 from wnm.backends.process.base import (
     Availability,
+    ContainerInfo,
     ManagerContext,
     ProcessManager,
     ProcessState,
@@ -45,7 +46,6 @@ from wnm.backends.process.base import (
 )
 from wnm.backends.process.docker_api import DockerApi, bind_mounts, default_base_url, docker_sdk
 from wnm.backends.process.docker_group import GroupContainers
-from wnm.backends.process.docker_layout import ContainerInfo
 from wnm.backends.process.docker_procs import ProcessTable
 from wnm.domain.node import Node
 from wnm.errors import ActionFailure, PermanentFailure
@@ -188,6 +188,9 @@ class DockerManager(ProcessManager):
     def list_containers(self) -> list[ContainerInfo]:
         """Every container of this wnm instance, for keeping the ``container`` table in step."""
         return [self._info(container.attrs) for container in self.api.list_own()]
+
+    def containers(self) -> Sequence[ContainerInfo]:
+        return self.list_containers()
 
     def _info(self, attrs: Mapping[str, Any]) -> ContainerInfo:
         if layout.mode_of(attrs) == layout.MODE_GROUP:

@@ -11,6 +11,8 @@ members change over time and live in its control directory instead (labels are i
 
 from __future__ import annotations
 
+from wnm.backends.process.base import ContainerInfo
+
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,21 +32,6 @@ GROUP_PREFIX = "wnm-nodes-"
 SUPERVISOR = "/usr/local/bin/wnm-supervisor"
 
 
-@dataclass(frozen=True)
-class ContainerInfo:
-    """One wnm container, as the lead's ``container`` table keeps it.
-
-    ``docker_id`` is docker's 64-hex id; ``status`` docker's state word (``running``,
-    ``exited``, ``restarting``, ``created``); ``created_at`` epoch seconds.
-    """
-
-    docker_id: str
-    name: str
-    image: str
-    status: str
-    created_at: int
-    node_ids: tuple[int, ...]
-    mode: str = MODE_SINGLE
 
 
 def labels_for(
