@@ -29,13 +29,20 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "wnm", flag], capture_output=True, check=True)
             times.append(time.perf_counter() - started)
         probe = subprocess.run(
-            [sys.executable, "-c",
-             f"import sys\nfrom wnm.cli import main\ntry:\n main([{flag!r}])\nexcept SystemExit:\n pass\n"
-             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-c",
+                f"import sys\nfrom wnm.cli import main\ntry:\n main([{flag!r}])\nexcept SystemExit:\n pass\n"
+                f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         loaded = probe.stderr.strip().splitlines()[-1]
-        print(f"wnm {flag:<10} median {statistics.median(times):.3f}s  worst {max(times):.3f}s  heavy imports {loaded}")
+        print(
+            f"wnm {flag:<10} median {statistics.median(times):.3f}s  worst {max(times):.3f}s  heavy imports {loaded}"
+        )
         ok = ok and max(times) < 0.2 and loaded == "[]"
     print("PASS" if ok else "FAIL: target is < 0.2 s with no heavy imports")
     return 0 if ok else 1

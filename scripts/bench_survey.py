@@ -38,7 +38,10 @@ def run_cycle(db: str, home: str) -> tuple[float, float, str]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "wnm", "--dbpath", db, "--dry-run", "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -59,11 +62,26 @@ def make_colony(tmp: str, ports: list[int], hung: list[int]) -> str:
     storage = os.path.join(tmp, "nodes")
     binary = os.path.join(tmp, "bin", "antnode")
     os.makedirs(os.path.dirname(binary))
-    code = main([
-        "--init", "--dbpath", db, "--rewards_address", "faucet", "--process_manager", "setsid+user",
-        "--node_storage", storage, "--firewall", "null", "--antnode_path", binary,
-        "--node_cap", str(len(ports) + len(hung) + 10), "-q",
-    ])
+    code = main(
+        [
+            "--init",
+            "--dbpath",
+            db,
+            "--rewards_address",
+            "faucet",
+            "--process_manager",
+            "setsid+user",
+            "--node_storage",
+            storage,
+            "--firewall",
+            "null",
+            "--antnode_path",
+            binary,
+            "--node_cap",
+            str(len(ports) + len(hung) + 10),
+            "-q",
+        ]
+    )
     assert code == 0
     now = int(time.time())
     store = open_database(Path(db))
@@ -74,23 +92,42 @@ def make_colony(tmp: str, ports: list[int], hung: list[int]) -> str:
             # a pid file pointing at this benchmark's own process: alive, but not the node, so
             # the manager must verify identity (the realistic cost) and the metrics decide health
             Path(root, "node.pid").write_text(f"{os.getpid()}\n")
-            repo.save_node(conn, Node(
-                id=i, generation=Generation.LEGACY, manager="setsid+user", root_dir=root,
-                log_dir=os.path.join(root, "logs"), binary=os.path.join(root, "antnode"),
-                port=40000 + i, metrics_port=port, rpc_port=0, status=NodeStatus.RUNNING,
-                status_changed_at=now - 3600, age=now - 86400 + i, wallet="0x" + "ab" * 20,
-                version="0.4.17", binary_stamp="0:0",
-            ))
+            repo.save_node(
+                conn,
+                Node(
+                    id=i,
+                    generation=Generation.LEGACY,
+                    manager="setsid+user",
+                    root_dir=root,
+                    log_dir=os.path.join(root, "logs"),
+                    binary=os.path.join(root, "antnode"),
+                    port=40000 + i,
+                    metrics_port=port,
+                    rpc_port=0,
+                    status=NodeStatus.RUNNING,
+                    status_changed_at=now - 3600,
+                    age=now - 86400 + i,
+                    wallet="0x" + "ab" * 20,
+                    version="0.4.17",
+                    binary_stamp="0:0",
+                ),
+            )
     # one normal run stores the host counters, so the measured dry runs never sample
-    subprocess.run([sys.executable, "-m", "wnm", "--dbpath", db, "-q"], check=False, timeout=120,
-                   env={**os.environ, "HOME": os.path.join(tmp, "home")})
+    subprocess.run(
+        [sys.executable, "-m", "wnm", "--dbpath", db, "-q"],
+        check=False,
+        timeout=120,
+        env={**os.environ, "HOME": os.path.join(tmp, "home")},
+    )
     return db
 
 
 def bench(nodes: int, hung: int, cycles: int) -> tuple[float, float]:
     server = subprocess.Popen(
         [sys.executable, str(HERE / "bench_probe.py"), "--serve", str(max(nodes, 1))],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     hung_socks = []
     try:
@@ -119,12 +156,16 @@ def bench(nodes: int, hung: int, cycles: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--nodes", type=int, action="append")
     parser.add_argument("--hung", type=int, default=None)
     parser.add_argument("--cycles", type=int, default=5)
     args = parser.parse_args()
-    cases = [(n, args.hung or 0) for n in args.nodes] if args.nodes else [(0, 0), (200, 0), (1000, 0), (200, 20)]
+    cases = (
+        [(n, args.hung or 0) for n in args.nodes] if args.nodes else [(0, 0), (200, 0), (1000, 0), (200, 20)]
+    )
     print(f"{'nodes':>6} {'hung':>5} {'wall s (median)':>16} {'cpu s (median)':>15}  target")
     base = {}
     ok = True

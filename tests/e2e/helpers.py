@@ -54,8 +54,12 @@ class Colony:
         return self.tmp / "bin" / ("antnode" if self.generation == "legacy" else "ant-node")
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "LANG", "PYTHONPATH")}
-        env.update({"HOME": str(self.home), "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        """The environment of a wnm run: ours without any wnm option variables, and a private HOME."""
+        from wnm.config.options import OPTIONS
+
+        drop = {o.env_var for o in OPTIONS if o.env_var} | {"WNM_FAULT_POINT"}
+        env = {k: v for k, v in os.environ.items() if k not in drop}
+        env["HOME"] = str(self.home)
         return env
 
     def wnm(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:

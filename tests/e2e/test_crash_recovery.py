@@ -149,3 +149,4 @@ def test_kill_during_upgrade(colony: Colony, point: str) -> None:
 
     nodes = colony.run_until(upgraded)
     assert not Path(nodes[0]["binary"] + ".new").exists()
+    assert not Path(nodes[0]["binary"] + ".old").exists()

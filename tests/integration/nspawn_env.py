@@ -270,13 +270,42 @@ def _rmdir_cgroup(path: Path) -> None:
             time.sleep(0.1)
 
 
+class _Shared:
+    """The one container of this test process, with how many fixture instances use it."""
+
+    stack: contextlib.ExitStack | None = None
+    machine: Machine | None = None
+    users = 0
+
+
+@contextlib.contextmanager
+def _shared_boot() -> Iterator[Machine]:
+    """Boot on first use, shut down when the last user is done.
+
+    pytest makes a separate session fixture for every test module that imports
+    ``nspawn_machine``; two boots would share the machine name and the cgroups, so every module
+    gets the same container instead.
+    """
+    if _Shared.machine is None:
+        stack = contextlib.ExitStack()
+        _Shared.machine = stack.enter_context(booted(ensure_rootfs()))
+        _Shared.stack = stack
+    _Shared.users += 1
+    try:
+        yield _Shared.machine
+    finally:
+        _Shared.users -= 1
+        if _Shared.users == 0 and _Shared.stack is not None:
+            stack, _Shared.stack, _Shared.machine = _Shared.stack, None, None
+            stack.close()
+
+
 @pytest.fixture(scope="session")
 def nspawn_machine() -> Iterator[Machine]:
     """A booted container for the whole session; skips cleanly when nspawn cannot run here."""
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    rootfs = ensure_rootfs()
-    with booted(rootfs) as machine:
+    with _shared_boot() as machine:
         yield machine
     print(f"\nnspawn timings: {machine.timings}")

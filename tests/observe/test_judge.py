@@ -84,11 +84,11 @@ CASES = {
     "restarting past delay, alive": Case(
         S.RESTARTING, NOT_ANSWERING, RUN, S.RUNNING, elapsed=301, reason="metrics not answering"
     ),
-    "upgrading within delay": Case(S.UPGRADING, NodeProbe(), STOP, S.UPGRADING, elapsed=599, reason="delay_upgrade"),
-    "upgrading, now healthy": Case(S.UPGRADING, HEALTHY, RUN, S.RUNNING, elapsed=1, metrics=True),
-    "upgrading past delay": Case(
-        S.UPGRADING, NodeProbe(), MISSING, S.DEAD, elapsed=600, reason="within delay_upgrade (600s)", died=True
-    ),
+    # self-upgraded (upgrade_from empty): waits for a restart, never dies, RUNNING once alive
+    "self-upgraded, still gone": Case(S.UPGRADING, NodeProbe(), STOP, S.UPGRADING, elapsed=5, reason="old reason"),
+    "self-upgraded, gone for long": Case(S.UPGRADING, NodeProbe(), MISSING, S.UPGRADING, elapsed=90_000, reason="old reason"),
+    "self-upgraded, back and healthy": Case(S.UPGRADING, HEALTHY, RUN, S.RUNNING, elapsed=1, metrics=True),
+    "self-upgraded, back, no metrics yet": Case(S.UPGRADING, NOT_ANSWERING, RUN, S.RUNNING, elapsed=1, reason="metrics not answering"),
     # deaths and self-upgrades
     "running, process gone": Case(S.RUNNING, NodeProbe(), STOP, S.DEAD, reason="process is gone", died=True),
     "running, exit 1 with last words": Case(
@@ -97,14 +97,18 @@ CASES = {
     ),
     "running, exit 0 same binary": Case(S.RUNNING, SAME_BINARY, STOP_0, S.DEAD, reason="code 0", died=True),
     "self-upgrade, exit 0": Case(
-        S.RUNNING, UPGRADED, STOP_0, S.STOPPED, reason="exited after self-upgrade to 0.4.18", self_upgraded=True
+        S.RUNNING, UPGRADED, STOP_0, S.UPGRADING, reason="exited after self-upgrade to 0.4.18; waiting for restart",
+        self_upgraded=True,
     ),
     "self-upgrade, exit unknown": Case(
-        S.RUNNING, UPGRADED, STOP, S.STOPPED, reason="self-upgrade to 0.4.18", self_upgraded=True
+        S.RUNNING, UPGRADED, STOP, S.UPGRADING, reason="self-upgrade to 0.4.18", self_upgraded=True
+    ),
+    "self-upgrade, service gone": Case(
+        S.RUNNING, UPGRADED, MISSING, S.UPGRADING, reason="self-upgrade to 0.4.18", self_upgraded=True
     ),
     "new binary but crashed": Case(S.RUNNING, UPGRADED, STOP_1, S.DEAD, reason="code 1", died=True),
     "restarting, self-upgraded past delay": Case(
-        S.RESTARTING, UPGRADED, STOP_0, S.STOPPED, elapsed=400, reason="self-upgrade", self_upgraded=True
+        S.RESTARTING, UPGRADED, STOP_0, S.UPGRADING, elapsed=400, reason="self-upgrade", self_upgraded=True
     ),
     "stopped with new binary stays stopped": Case(S.STOPPED, UPGRADED, STOP_0, S.STOPPED, reason="old reason"),
 }  # fmt: skip
@@ -146,6 +150,7 @@ def test_observation_carries_facts() -> None:
     )
     gone = judge(node, UPGRADED, STOP_0, NOW, SETTINGS)
     assert (gone.version, gone.binary_stamp, gone.pid, gone.exit_code) == ("0.4.18", "123:456", None, 0)
+    assert gone.alive is False and not gone.died and not gone.settled
     probe = NodeProbe(healthy=True, log_problems=("insufficient disk space",))
     v2 = judge(node, probe, RUN, NOW, SETTINGS)
     assert v2.log_problems == ("insufficient disk space",) and v2.status is S.RUNNING
@@ -155,3 +160,23 @@ def test_self_upgrade_needs_a_known_old_version() -> None:
     node = _node(CASES["self-upgrade, exit 0"])
     obs = judge(replace(node, version=""), UPGRADED, STOP_0, NOW, SETTINGS)
     assert obs.status is S.DEAD and obs.died
+
+
+@pytest.mark.parametrize(
+    ("probe", "process", "alive"),
+    [
+        (HEALTHY, RUN, True),
+        (NOT_ANSWERING, RUN, True),
+        (HTTP_500, MISSING, True),  # answering HTTP: alive whatever the manager says
+        (HEALTHY, UNKNOWN, True),
+        (NodeProbe(), STOP_0, False),
+        (NodeProbe(), MISSING, False),
+        (NOT_ANSWERING, UNKNOWN, None),
+    ],
+)
+@pytest.mark.parametrize("stored", [S.RUNNING, S.STOPPED, S.UPGRADING, S.DISABLED, S.REMOVING])
+def test_alive_is_always_set(
+    stored: NodeStatus, probe: NodeProbe, process: ProcessStatus, alive: bool | None
+) -> None:
+    node = replace(_node(CASES["running stays running"]), status=stored)
+    assert judge(node, probe, process, NOW, SETTINGS).alive is alive

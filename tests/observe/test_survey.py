@@ -257,9 +257,25 @@ def test_v2_self_upgrade_exit_is_recognised(fleet: Fleet, tmp_path: Path) -> Non
     r = fleet.start(replace(node, status=NodeStatus.RUNNING, version="0.14.2", binary_stamp=str(stamp)))
     assert r.proc.wait(timeout=10) == 0  # --stop-on-upgrade: exit 0 after replacing its binary
     (obs,) = _survey([r])
-    assert obs.status is NodeStatus.STOPPED and obs.self_upgraded and not obs.died
-    assert obs.version == "0.14.3" and obs.reason == "exited after self-upgrade to 0.14.3"
+    assert obs.status is NodeStatus.UPGRADING and obs.self_upgraded and not obs.died
+    assert (
+        obs.version == "0.14.3" and obs.reason == "exited after self-upgrade to 0.14.3; waiting for restart"
+    )
     assert obs.binary_stamp == str(file_stamp(node.binary)) != str(stamp)
+    assert obs.alive is False
+    # restarted (by the manager or wnm's next run): RUNNING at once, no settle for self-upgrades
+    waiting = replace(
+        r.node,
+        status=NodeStatus.UPGRADING,
+        version=obs.version,
+        binary_stamp=obs.binary_stamp,
+        status_reason=obs.reason,
+    )
+    again = fleet.start(waiting)
+    _wait(lambda: Path(waiting.root_dir, "node_identity.key").exists() and again.proc.poll() is None)
+    (back,) = _survey([again])
+    assert back.status is NodeStatus.RUNNING and back.alive is True and not back.self_upgraded
+    assert again.proc.poll() is None
 
 
 def test_v2_crash_is_dead(fleet: Fleet) -> None:

@@ -46,11 +46,27 @@ def test_machine_and_node_round_trip(conn: sqlite3.Connection) -> None:
     assert repo.settings_of(row) == settings
     assert repo.state_of(row).highest_node_id_used == 3
     node = Node(
-        id=7, generation=Generation.V2, manager="setsid+user", root_dir="/x/antnode0007", log_dir="/l",
-        binary="/x/antnode0007/ant-node", port=55007, metrics_port=13007, rpc_port=30007,
-        status=NodeStatus.QUARANTINED, status_changed_at=100, age=50, wallet="0x" + "1" * 40,
-        version="0.14.2", peer_id="f" * 64, recent_deaths=(1, 2, 3), status_reason="crash loop", service="antnode0007",
-        metrics=NodeMetrics(records=5, rewards="123456789012345678901234567890", cpu_percent=1.5, data_size=9),
+        id=7,
+        generation=Generation.V2,
+        manager="setsid+user",
+        root_dir="/x/antnode0007",
+        log_dir="/l",
+        binary="/x/antnode0007/ant-node",
+        port=55007,
+        metrics_port=13007,
+        rpc_port=30007,
+        status=NodeStatus.QUARANTINED,
+        status_changed_at=100,
+        age=50,
+        wallet="0x" + "1" * 40,
+        version="0.14.2",
+        peer_id="f" * 64,
+        recent_deaths=(1, 2, 3),
+        status_reason="crash loop",
+        service="antnode0007",
+        metrics=NodeMetrics(
+            records=5, rewards="123456789012345678901234567890", cpu_percent=1.5, data_size=9
+        ),
     )
     repo.save_node(conn, node)
     repo.save_node(conn, node)  # upsert

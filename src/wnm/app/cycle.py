@@ -10,10 +10,10 @@ import logging
 import time
 
 from wnm.app.backends import build_firewall, build_manager
-from wnm.backends.process.base import ProcessManager
 from wnm.app.context import Loaded, db_path_of, load, run_lock, store_changes
-from wnm.app.observe import Observation, discard_settled_backups, observe, record
+from wnm.app.observe import Observation, discard_stale_backups, observe, record
 from wnm.app.plan_view import plan_json, plan_text
+from wnm.backends.process.base import ProcessManager
 from wnm.config.parser import Parsed
 from wnm.domain.actions import Plan
 from wnm.engine import decide
@@ -43,7 +43,7 @@ def run_cycle(parsed: Parsed, *, dry: bool) -> int:
         manager = build_manager(loaded.settings)
         observation, plan = observe_and_decide(loaded, manager, parsed)
         record(loaded.store, observation, loaded.state)
-        discard_settled_backups(loaded.nodes, observation.nodes)
+        discard_stale_backups(observation.nodes)
         for line in plan_text(plan, observation.snapshot).splitlines():
             log.info("%s", line)
         real = [a for a in plan.actions if a.type.value not in ("survey", "resurvey")]

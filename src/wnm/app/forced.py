@@ -53,6 +53,10 @@ def run_forced(parsed: Parsed) -> int:
         store_changes(loaded)
         if verb in ("nullop", "update_config"):
             return 0
+        if verb == "backup":
+            from wnm.app.identities import run_backup
+
+            return run_backup(loaded, parsed)
         if verb == "resume_upgrades":
             return _resume_upgrades(loaded)
         manager = build_manager(loaded.settings)

@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+from wnm.app import identities
 from wnm.app.context import db_path_of, run_lock
 from wnm.config.defaults import default_process_manager, platform_defaults
 from wnm.config.parser import Parsed
@@ -36,6 +37,10 @@ def run_init(parsed: Parsed) -> int:
     db_path = db_path_of(parsed)
     settings = build_initial_settings(parsed)
     _check_manager(settings)
+    restore = None
+    if parsed.get("restore"):
+        restore = identities.prepare_restore(str(parsed.get("restore")), settings)  # checks before creating
+    restored: list[identities.Restored] = []
     fresh = not db_path.exists()
     lock = run_lock(db_path)
     with lock:
@@ -53,6 +58,8 @@ def run_init(parsed: Parsed) -> int:
             store = open_database(db_path, create=True)
             with store.transaction() as conn:
                 repo.create_machine(conn, settings, MachineState(boot_time=boot, last_stopped_at=boot))
+                if restore is not None:  # all or nothing: undoes its files, then this rolls back
+                    restored = identities.restore_identities(conn, restore, settings)
         except Exception:
             if fresh:
                 _discard(db_path)
@@ -66,6 +73,8 @@ def run_init(parsed: Parsed) -> int:
         settings.node_cap,
     )
     _report_missing_binaries(settings)
+    if restore is not None:
+        identities.report_restored(restore, restored)
     return 0
 
 

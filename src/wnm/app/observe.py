@@ -157,15 +157,23 @@ def node_dirs(storage_paths: Sequence[str]) -> frozenset[str]:
     return frozenset(present)
 
 
-def discard_settled_backups(before: Sequence[Node], after: Sequence[Node]) -> None:
-    """Delete the old binary kept for a rollback once its node has settled on the new one."""
+def discard_stale_backups(nodes: Sequence[Node]) -> None:
+    """Delete old binaries kept for a rollback once nothing can need them any more.
+
+    A backup (``<binary>.old``) is needed only while a wnm-started upgrade is settling
+    (``upgrade_from`` set); a running node without one has settled, or its upgrade was cut
+    short by a killed run and it came back on whichever binary is in place.
+    """
+    from wnm.domain.enums import NodeStatus
     from wnm.system.files import discard
 
-    pending = {n.id for n in before if n.upgrade_from}
-    for node in after:
-        if node.id in pending and not node.upgrade_from:
+    for node in nodes:
+        if node.upgrade_from or node.status is not NodeStatus.RUNNING or not node.binary:
+            continue
+        backup = node.binary + ".old"
+        if os.path.exists(backup):
             try:
-                discard(node.binary + ".old")
+                discard(backup)
             except WnmError as exc:
                 log.warning("node %04d: %s", node.id, exc)
 

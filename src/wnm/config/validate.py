@@ -75,7 +75,9 @@ def validate(settings: Settings, given: Collection[str] = ()) -> None:
             )
     if settings.upgrade_settle >= settings.delay_upgrade and settings.enable_upgrade:
         blame, other = (
-            ("delay_upgrade", "upgrade_settle") if "delay_upgrade" in given else ("upgrade_settle", "delay_upgrade")
+            ("delay_upgrade", "upgrade_settle")
+            if "delay_upgrade" in given
+            else ("upgrade_settle", "delay_upgrade")
         )
         rule = "above" if blame == "delay_upgrade" else "below"
         raise ConfigError(

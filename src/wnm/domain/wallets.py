@@ -58,7 +58,9 @@ def _resolve(name: str, donate_address: str) -> str:
         return donate_address
     if ADDRESS.match(name):
         return name
-    raise WalletError(f"rewards_address entry {name!r} is not 0x followed by 40 hex digits, 'faucet' or 'donate'")
+    raise WalletError(
+        f"rewards_address entry {name!r} is not 0x followed by 40 hex digits, 'faucet' or 'donate'"
+    )
 
 
 def _weight(entry: str, text: str) -> int:

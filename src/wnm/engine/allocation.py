@@ -22,9 +22,9 @@ from wnm.domain.enums import Generation
 from wnm.domain.host import StorageUsage
 from wnm.domain.node import NodeSpec, service_name
 from wnm.domain.snapshot import BinaryInfo
+from wnm.domain.wallets import WeightedWallet, pick_wallet
 from wnm.engine.context import Facts, on_path
 from wnm.engine.pressure import gib, usage_of
-from wnm.domain.wallets import WeightedWallet, pick_wallet
 
 MAX_PORT = 65535
 BINARY_NAMES = {Generation.LEGACY: "antnode", Generation.V2: "ant-node"}

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from wnm.domain.actions import PRIORITY_ADD, PRIORITY_START, Action
 from wnm.domain.enums import ActionType, NodeStatus
+from wnm.domain.wallets import WalletError, parse_wallets
 from wnm.engine.allocation import AllocationBlocked, Allocator, choose_binary
 from wnm.engine.budgets import Budgets
 from wnm.engine.context import Draft, Facts, on_path
 from wnm.engine.pressure import headroom_text, resource_blockers
 from wnm.engine.relief import PressureView
 from wnm.engine.selection import oldest_first
-from wnm.domain.wallets import WalletError, parse_wallets
 
 
 def shared_blockers(facts: Facts, view: PressureView) -> list[str]:

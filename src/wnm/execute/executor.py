@@ -150,4 +150,3 @@ def summarize(results: Sequence[ActionResult]) -> tuple[int, int]:
     """(attempted, failed) counting only real actions (not surveys)."""
     real = [r for r in results if r.action.type not in (ActionType.SURVEY, ActionType.RESURVEY)]
     return len(real), sum(1 for r in real if r.outcome is Outcome.FAILED)
-

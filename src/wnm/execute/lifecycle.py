@@ -170,7 +170,9 @@ class Lifecycle:
         from wnm.nodes.health import failure_reason
 
         detail = failure_reason(node)
-        return self.stop(node, reason + (f"; last failure: {detail}" if detail else ""), status=NodeStatus.QUARANTINED)
+        return self.stop(
+            node, reason + (f"; last failure: {detail}" if detail else ""), status=NodeStatus.QUARANTINED
+        )
 
     def enable(self, node: Node, reason: str) -> Node:
         node = self._status(node, NodeStatus.STOPPED, reason, recent_deaths=())

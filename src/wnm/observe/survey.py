@@ -9,6 +9,7 @@ Binary versions: the version a *running* node reports is the truth (legacy ``/me
 binary file that changed while its process kept running means a self-upgrade is pending; its
 version is only read once the process is gone (so the judge can tell a self-upgrade exit from
 a crash) or once the running process is younger than the file (it runs the new binary).
+A self-upgrade exit is recorded as UPGRADING "waiting for restart", never as a death.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ log = logging.getLogger(__name__)
 VERSION_WORKERS = 8
 _NO_STATUS = ProcessStatus(ProcessState.UNKNOWN, detail="the process manager did not report this node")
 _EXPECTED_RUNNING = (NodeStatus.RUNNING, NodeStatus.RESTARTING, NodeStatus.UPGRADING)
+
+
+def _expected_running(node: Node) -> bool:
+    """Whether a gone process needs explaining; a self-upgraded node waiting for restart does not."""
+    waiting = node.status is NodeStatus.UPGRADING and not node.upgrade_from
+    return node.status in _EXPECTED_RUNNING and not waiting
 
 
 def survey(
@@ -179,7 +186,7 @@ def _complete(
             data_size=data_size(node.root_dir),
         )
         log_problems = v2_log_problems(node)
-    failure = failure_reason(node) if not alive and node.status in _EXPECTED_RUNNING else ""
+    failure = failure_reason(node) if not alive and _expected_running(node) else ""
     return replace(
         probe,
         metrics=metrics,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from wnm.errors import StoreError
 
 log = logging.getLogger(__name__)

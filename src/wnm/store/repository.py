@@ -162,9 +162,7 @@ def node_values(node: Node) -> dict[str, Any]:
 
 
 NODE_COLUMNS: tuple[str, ...] = tuple(
-    node_values(
-        Node(0, Generation.LEGACY, "", "", "", "", 0, 0, 0, NodeStatus.STOPPED, 0, 0)
-    ).keys()
+    node_values(Node(0, Generation.LEGACY, "", "", "", "", 0, 0, 0, NodeStatus.STOPPED, 0, 0)).keys()
 )
 _UPSERT_NODE = (
     f"INSERT INTO node ({', '.join(NODE_COLUMNS)}) VALUES ({', '.join('?' for _ in NODE_COLUMNS)}) "

@@ -14,7 +14,9 @@ class FirewallManager(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, runner: CommandRunner = run, privilege: Privilege = Privilege(), timeout: float = 20.0) -> None:
+    def __init__(
+        self, runner: CommandRunner = run, privilege: Privilege = Privilege(), timeout: float = 20.0
+    ) -> None:
         self.runner = runner
         self.privilege = privilege
         self.timeout = timeout

@@ -11,14 +11,13 @@ members change over time and live in its control directory instead (labels are i
 
 from __future__ import annotations
 
-from wnm.backends.process.base import ContainerInfo
-
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from wnm.backends.process.base import ContainerInfo
 
 LABEL_MANAGED = "wnm.managed"
 LABEL_INSTANCE = "wnm.instance"
@@ -30,8 +29,6 @@ MODE_SINGLE = "single"
 MODE_GROUP = "group"
 GROUP_PREFIX = "wnm-nodes-"
 SUPERVISOR = "/usr/local/bin/wnm-supervisor"
-
-
 
 
 def labels_for(

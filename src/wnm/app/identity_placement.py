@@ -1,0 +1,136 @@
+"""Where restored identities go on this machine: node ids, storage paths and the node rows.
+
+Ids follow the engine's rules (``engine.allocation``): an id is free when no row has it, none
+of its three ports (this machine's ``port_start`` etc.) is bound on the host or held by a row,
+no ``antnodeNNNN`` directory of it is under a storage path, and its highest port is <= 65535.
+A restored node keeps its old id when that id is free here; the others then get the lowest
+free ids, as new nodes would. Storage: the path with the most free space, less what v2 nodes
+restored there in the same run reserve (``node_disk_budget``; a legacy node's store is capped).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from wnm.app.identity_archive import Identity
+from wnm.domain.enums import Generation, NodeStatus
+from wnm.domain.node import Node, service_name
+from wnm.domain.settings import Settings
+from wnm.domain.snapshot import BinaryInfo
+from wnm.domain.wallets import parse_wallets, pick_wallet
+from wnm.engine.allocation import BINARY_NAMES, MAX_PORT
+from wnm.errors import WnmError
+
+
+class IdPool:
+    """The node ids still free on this machine; remembers the ones handed out."""
+
+    def __init__(self, settings: Settings, existing: Sequence[Node]) -> None:
+        from wnm.app.observe import node_dirs
+        from wnm.observe.ports import ports_in_use
+
+        self._settings = settings
+        self._ids = {n.id for n in existing}
+        self._ports = set(ports_in_use())
+        self._ports.update(p for n in existing for p in (n.port, n.metrics_port, n.rpc_port) if p)
+        self._dir_names = {os.path.basename(d.rstrip("/")) for d in node_dirs(settings.storage_paths)}
+
+    def ports_of(self, node_id: int) -> tuple[int, int, int]:
+        s = self._settings
+        return (s.port_base + node_id, s.metrics_port_base + node_id, s.rpc_port_base + node_id)
+
+    def is_free(self, node_id: int) -> bool:
+        ports = self.ports_of(node_id)
+        return (
+            max(ports) <= MAX_PORT
+            and node_id not in self._ids
+            and not self._ports.intersection(ports)
+            and service_name(node_id) not in self._dir_names
+        )
+
+    def take(self, node_id: int) -> int:
+        self._ids.add(node_id)
+        self._ports.update(self.ports_of(node_id))
+        self._dir_names.add(service_name(node_id))
+        return node_id
+
+    def lowest_free(self) -> int:
+        """Raises WnmError when every id up to the highest port is taken."""
+        candidate = 1
+        while not self.is_free(candidate):
+            if max(self.ports_of(candidate)) > MAX_PORT:
+                raise WnmError(f"restore: no free node id left (id {candidate} needs a port > {MAX_PORT})")
+            candidate += 1
+        return candidate
+
+    def assign(self, wanted: Sequence[int]) -> list[int]:
+        """An id for each wanted (old) id: itself when free, else the lowest free one.
+
+        Old ids are claimed first, so a node moved off a taken id never pushes another node
+        off an id that was free for it.
+        """
+        kept = {old: self.take(old) for old in wanted if self.is_free(old)}
+        return [kept[old] if old in kept else self.take(self.lowest_free()) for old in wanted]
+
+
+class StoragePicker:
+    """Chooses the storage path of each restored node (see the module docstring)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from wnm.observe.host import storage_usage
+
+        if not settings.storage_paths:
+            raise WnmError("restore: node_storage is not set")
+        self._budget = settings.node_disk_budget
+        self._room = {path: storage_usage(path).free for path in settings.storage_paths}
+
+    def place(self, generation: Generation) -> str:
+        path = max(self._room, key=lambda p: self._room[p])  # max() keeps the first of equals
+        if generation is Generation.V2:
+            self._room[path] -= self._budget
+        return path
+
+
+def node_for(
+    identity: Identity,
+    node_id: int,
+    storage_path: str,
+    settings: Settings,
+    binary: BinaryInfo,
+    now: int,
+    reason: str,
+) -> Node:
+    """The STOPPED node row of a restored identity, laid out like a new node of this machine."""
+    name = service_name(node_id)
+    root_dir = f"{storage_path.rstrip('/')}/{name}"
+    log_dir = f"{settings.log_dir.rstrip('/')}/{name}" if settings.log_dir else f"{root_dir}/logs"
+    wallet = identity.wallet or pick_wallet(
+        parse_wallets(settings.rewards_address, settings.donate_address), node_id
+    )
+    port, metrics_port, rpc_port = (
+        settings.port_base + node_id,
+        settings.metrics_port_base + node_id,
+        settings.rpc_port_base + node_id,
+    )
+    return Node(
+        id=node_id,
+        generation=identity.generation,
+        manager=settings.process_manager,
+        root_dir=root_dir,
+        log_dir=log_dir,
+        binary=f"{root_dir}/{BINARY_NAMES[identity.generation]}",
+        port=port,
+        metrics_port=metrics_port,
+        rpc_port=rpc_port,
+        status=NodeStatus.STOPPED,
+        status_changed_at=now,
+        age=identity.age or now,
+        wallet=wallet,
+        version=binary.version,
+        peer_id=identity.peer_id,
+        host=settings.host,
+        environment=settings.environment,
+        storage_path=storage_path,
+        status_reason=reason,
+    )
