@@ -13,6 +13,7 @@ definition the restore made (the caller's database transaction is rolled back wi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -98,8 +99,6 @@ def _read_key(path: Path, generation: Generation) -> bytes:
 
 
 def _identity_of(node: Node, data: bytes) -> Identity:
-    import hashlib
-
     return Identity(
         id=node.id,
         service_name=node.service_name,

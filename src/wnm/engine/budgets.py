@@ -7,8 +7,10 @@ DISABLED nodes *do* count, as in wnm 0.6: the operator turned them off but they 
 identity, disk and ports, and may be switched back on.
 
 In flight: a transition wnm started is still in progress while it is younger than its delay —
-RESTARTING within ``delay_start``, UPGRADING within ``delay_upgrade``, REMOVING within
-``delay_remove`` — and only if it started after the host booted (a reboot ended it).
+RESTARTING within ``delay_start``, a wnm-started upgrade (UPGRADING with ``upgrade_from`` set)
+within ``delay_upgrade``, REMOVING within ``delay_remove`` — and only if it started after the
+host booted (a reboot ended it). An UPGRADING node without ``upgrade_from`` upgraded itself and
+exited: nothing of wnm's is in progress there, it waits for a restart (``awaits_restart``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,26 @@ def delay_for(status: NodeStatus, settings: Settings) -> int | None:
     }.get(status)
 
 
+def is_managed_upgrade(node: Node) -> bool:
+    """An upgrade wnm started and has not yet seen settle (it may be rolled back)."""
+    return node.status is NodeStatus.UPGRADING and bool(node.upgrade_from)
+
+
+def is_self_upgraded(node: Node) -> bool:
+    """The node replaced its own binary and exited; it is not back yet."""
+    return node.status is NodeStatus.UPGRADING and not node.upgrade_from and node.alive is not True
+
+
+def awaits_restart(node: Node) -> bool:
+    """A self-upgraded node whose process is known to be gone: wnm should start it."""
+    return is_self_upgraded(node) and node.alive is False
+
+
 def is_in_flight(node: Node, settings: Settings, now: int, boot_time: int) -> bool:
     delay = delay_for(node.status, settings)
     if delay is None or node.status_changed_at < boot_time:
+        return False
+    if node.status is NodeStatus.UPGRADING and not node.upgrade_from:
         return False
     return now - node.status_changed_at < delay
 
@@ -128,6 +147,16 @@ class Budgets:
 
     def take_upgrade(self) -> None:
         self.upgrades.planned += 1
+        self.operations.planned += 1
+
+    def take_self_restart(self) -> None:
+        """A self-upgraded node's restart: limited by the upgrade budget only (it must not wait on
+        other work), but it uses the operations budget so this run starts nothing else on top."""
+        self.upgrades.planned += 1
+        self.operations.planned += 1
+
+    def take_rollback(self) -> None:
+        """A rollback ends an upgrade that is no longer in flight; it waits for nothing."""
         self.operations.planned += 1
 
     def take_removal(self) -> None:

@@ -6,12 +6,13 @@ from wnm.domain.actions import Plan
 from wnm.domain.enums import ActionType, NodeStatus
 from wnm.domain.settings import Settings
 from wnm.domain.snapshot import Snapshot
-from wnm.engine.budgets import Budgets, delay_for, is_in_flight
+from wnm.engine.budgets import Budgets, delay_for, is_in_flight, is_self_upgraded
 from wnm.engine.context import Draft, Facts, build_facts
 from wnm.engine.growth import grow
 from wnm.engine.recovery import reboot_reason, recover
 from wnm.engine.relief import assess, relieve
 from wnm.engine.repair import repair
+from wnm.engine.rollout import restart_self_upgraded, roll_back
 from wnm.engine.upgrades import plan_upgrades
 
 
@@ -21,17 +22,21 @@ def decide(snapshot: Snapshot, settings: Settings, now: int) -> Plan:
 
     Rules, highest first (a later rule sees the budgets the earlier ones used):
 
-    1. Reboot / first run: RESURVEY, restart the nodes the reboot took down; nothing else.
-    2. Repair: remove BROKEN nodes, finish removals past ``delay_remove``, restart DEAD nodes
+    1. Reboot / first run: RESURVEY, restart the nodes the reboot took down, restart
+       self-upgraded nodes; nothing else.
+    2. Rollback: a wnm-started upgrade still unsettled after ``delay_upgrade``.
+    3. Self-upgraded nodes waiting for a restart: START them, within the upgrade budget.
+    4. Repair: remove BROKEN nodes, finish removals past ``delay_remove``, restart DEAD nodes
        after ``delay_restart`` (or quarantine a crash loop).
-    3. Pressure: remove for disk pressure or cap excess, else stop one node for
-       CPU/memory/load/I/O pressure. Any pressure skips rules 4 and 5.
-    4. Upgrades to a strictly newer binary, oldest node first.
-    5. Start STOPPED nodes, then ADD new ones, when every add condition holds.
-    6. Otherwise idle, with ``idle_reason``; ``blockers`` always lists what stops the next add.
+    5. Pressure: remove for disk pressure or cap excess (identities older than ``protect_age``
+       are stopped instead unless the disk is critical), else stop one node for
+       CPU/memory/load/I/O pressure. Any pressure skips rules 6 and 7.
+    6. Upgrades to a strictly newer binary, oldest node first.
+    7. Start STOPPED nodes, then ADD new ones, when every add condition holds.
+    8. Otherwise idle, with ``idle_reason``; ``blockers`` always lists what stops the next add.
 
-    See the module docstrings of ``recovery``, ``repair``, ``relief``, ``upgrades``, ``growth``,
-    ``allocation`` and ``budgets`` for each rule's decisions.
+    See the module docstrings of ``recovery``, ``rollout``, ``repair``, ``relief``,
+    ``protection``, ``upgrades``, ``growth``, ``allocation`` and ``budgets`` for each rule.
     """
     draft = Draft()
     facts = build_facts(snapshot, settings, now, draft.notes)
@@ -40,8 +45,11 @@ def decide(snapshot: Snapshot, settings: Settings, now: int) -> Plan:
     reboot = reboot_reason(facts, draft)
     if reboot is not None:
         recover(facts, budgets, draft, reboot)
+        restart_self_upgraded(facts, budgets, draft)
         grow(facts, budgets, draft, view, may_act=False)
     else:
+        roll_back(facts, budgets, draft)
+        restart_self_upgraded(facts, budgets, draft)
         repair(facts, budgets, draft, under_pressure=view.active)
         relieve(facts, budgets, draft, view)
         if view.active:
@@ -68,6 +76,8 @@ def _note_stale_transitions(facts: Facts, draft: Draft) -> None:
     for node in facts.with_status(NodeStatus.RESTARTING, NodeStatus.UPGRADING):
         if is_in_flight(node, facts.settings, facts.now, boot) or node.id in touched:
             continue
+        if is_self_upgraded(node):
+            continue  # waiting for a restart: rollout notes it
         delay = delay_for(node.status, facts.settings)
         draft.notes.append(
             f"node {node.name} still {node.status.value} {facts.now - node.status_changed_at}s after "

@@ -7,7 +7,8 @@ kernel's boot time moves when the clock is slewed), not a reboot. An unknown hos
 
 The reboot run emits RESURVEY (the executor records the new boot time) and STARTs the nodes
 that should be running: DEAD ones, and RESTARTING/UPGRADING ones whose transition began before
-the boot (the reboot ended it). STOPPED nodes stay stopped: wnm or the operator stopped them.
+the boot (the reboot ended it). Self-upgraded nodes waiting for their restart are left to
+``rollout`` (its own budget), in this run as in any other. STOPPED nodes stay stopped: wnm or the operator stopped them.
 Starts are limited by the start and operations budgets; nodes that do not fit are started by the
 DEAD rule in the next runs without waiting ``delay_restart`` (see ``repair.reboot_casualty``).
 The run adds and removes nothing: mounts and network may still be settling.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from wnm.domain.actions import PRIORITY_DEAD, PRIORITY_REBOOT, Action
 from wnm.domain.enums import ActionType, NodeStatus
-from wnm.engine.budgets import Budgets
+from wnm.engine.budgets import Budgets, is_self_upgraded
 from wnm.engine.context import Draft, Facts
 from wnm.engine.selection import oldest_first
 
@@ -45,7 +46,8 @@ def recover(facts: Facts, budgets: Budgets, draft: Draft, reason: str) -> None:
     casualties = [
         n
         for n in facts.nodes
-        if n.status is NodeStatus.DEAD or (n.status in interrupted and n.status_changed_at < boot)
+        if n.status is NodeStatus.DEAD
+        or (n.status in interrupted and n.status_changed_at < boot and not is_self_upgraded(n))
     ]
     waiting = 0
     for node in oldest_first(casualties):

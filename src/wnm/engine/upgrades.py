@@ -1,14 +1,17 @@
 """Upgrades: RUNNING nodes whose version is strictly older than the source binary of their own
 generation, oldest node first.
 
-Skipped entirely unless ``enable_upgrade``; while ``machine.upgrade_paused`` holds a reason (the
-plan's notes and idle reason repeat it); and while there is any pressure (the ladder does not
-call this then). Only a strictly newer version counts, so a node that upgraded itself past the
+Skipped entirely unless ``enable_upgrade``; while ``machine.upgrade_paused`` holds a reason (set
+by a rollback; the plan's notes and idle reason repeat it with how to resume); while there is any
+pressure or a removal is needed (the ladder does not call this then); while a self-upgraded node
+is still waiting for its restart (they go first and share the upgrade budget); and in a run that
+rolls a node back. Only a strictly newer version counts, so a node that upgraded itself past the
 source binary is never downgraded and a pre-release binary (``0.4.18-rc.1``) never "upgrades"
 a ``0.4.18`` node (wnm-compat D5). Nodes with an unknown version are left alone and noted.
 STOPPED nodes are not upgraded (an upgrade restarts the node and would undo the stop); they pick
-up the new version once started. Budget: ``max_concurrent_upgrades`` minus UPGRADING nodes in
-flight, and the operations budget.
+up the new version once started. Budget: ``max_concurrent_upgrades`` minus wnm-started upgrades in
+flight (each stays in flight until it settles or ``delay_upgrade`` passes, so a rollout goes one
+budget at a time, every node settled before the next), and the operations budget.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from wnm.domain.node import Node
 from wnm.domain.snapshot import BinaryInfo
 from wnm.engine.budgets import Budgets
 from wnm.engine.context import Draft, Facts
+from wnm.engine.rollout import self_upgraded_waiting
 from wnm.engine.selection import oldest_first
 from wnm.engine.versions import is_newer, parse_version
 
@@ -56,7 +60,22 @@ def plan_upgrades(facts: Facts, budgets: Budgets, draft: Draft) -> None:
     candidates = upgrade_candidates(facts, draft)
     paused = facts.snapshot.machine.upgrade_paused.strip()
     if paused:
-        draft.notes.append(f"upgrades paused: {paused} ({len(candidates)} node(s) older than the binary)")
+        draft.notes.append(
+            f"upgrades paused: {paused}; resume with wnm --force_action resume_upgrades "
+            f"({len(candidates)} node(s) older than the binary)"
+        )
+        return
+    if not candidates:
+        return
+    rolling_back = [a for a in draft.actions if a.type is ActionType.ROLLBACK]
+    if rolling_back:
+        draft.notes.append(f"upgrades wait: {len(rolling_back)} node(s) rolled back in this run")
+        return
+    waiting = self_upgraded_waiting(facts, draft)
+    if waiting:
+        draft.notes.append(
+            f"upgrades wait: self-upgraded node(s) {', '.join(waiting)} not restarted yet"
+        )
         return
     for index, (node, binary) in enumerate(candidates):
         blocked = budgets.upgrade_blocked()
