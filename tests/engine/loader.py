@@ -7,7 +7,8 @@ legacy binary 0.4.17, a valid rewards address, and a boot time already recorded 
 
 Node entries: ``{"id": 3, "status": "RUNNING", ...}`` or ``{"ids": [1, 20], ...}`` for a range.
 Defaults per node: legacy, version 0.4.17, on ``/srv/wnm``, ports 55000/13000/30000 + id,
-``status_changed_at = now - 3600``, ``age = 1690000000 + 1000 * id`` (higher id = younger).
+``status_changed_at = now - 3600``, ``age = now - 4 days + 1000 * id`` (higher id = younger; every
+default node is younger than the default ``protect_age`` of 7 days, so removals may take it).
 Conveniences: ``changed_ago`` (seconds before now), ``born_ago``, ``deaths_ago`` (list),
 ``metrics`` (NodeMetrics fields). Storage entries take bytes or ``total_gib``/``used_gib``/
 ``free_gib`` (free defaults to total - used).
@@ -30,6 +31,7 @@ DEFAULT_NOW = 1_700_100_000
 DEFAULT_BOOT = 1_700_000_000
 WALLET = "0x" + "a1" * 20
 STORAGE = "/srv/wnm"
+DEFAULT_AGE = 4 * 86400  # seconds before ``now`` a default node was born (less 1000 s per id)
 
 BASE_SETTINGS: dict[str, Any] = {
     "rewards_address": WALLET,
@@ -137,7 +139,7 @@ def build_node(raw: dict[str, Any], now: int) -> Node:
         "rpc_port": 30000 + node_id,
         "status": "RUNNING",
         "status_changed_at": now - 3600,
-        "age": 1_690_000_000 + 1000 * node_id,
+        "age": now - DEFAULT_AGE + 1000 * node_id,
         "version": "0.4.17",
     }
     values.update(data)

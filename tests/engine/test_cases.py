@@ -5,7 +5,7 @@ Expectation keys (all optional except that a case must expect something):
 ``node_id``, ``priority``, ``pressure``, ``then_status``, ``target_version``, ``binary_source``,
 ``reason`` (substring or list of substrings) and ``spec`` (subset of NodeSpec fields);
 ``idle`` — bool; ``idle_reason_contains``, ``blockers_contain``, ``blockers_exclude``,
-``notes_contain`` — substrings (``blockers_exclude``: no blocker may contain it).
+``notes_contain``, ``notes_exclude`` — substrings (``*_exclude``: none may contain it).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ EXPECT_KEYS = {
     "blockers_contain",
     "blockers_exclude",
     "notes_contain",
+    "notes_exclude",
 }
 ACTION_KEYS = {
     "type",
@@ -80,6 +81,8 @@ def _check_invariants(plan: Plan) -> None:
             assert action.spec is not None and action.spec.id == action.node_id
         if action.type is ActionType.UPGRADE:
             assert action.target_version and action.binary_source, action
+        if action.type is ActionType.ROLLBACK:
+            assert action.target_version, action
     if plan.is_idle:
         assert plan.idle_reason, "an idle plan must say why"
     else:
@@ -120,6 +123,8 @@ def test_case(path: Path) -> None:
         assert not any(part in b for b in plan.blockers), f"a blocker contains {part!r}\n{context}"
     for part in expect.get("notes_contain", []):
         assert any(part in n for n in plan.notes), f"no note contains {part!r}\n{context}"
+    for part in expect.get("notes_exclude", []):
+        assert not any(part in n for n in plan.notes), f"a note contains {part!r}\n{context}"
 
 
 def test_there_are_many_cases() -> None:

@@ -17,16 +17,16 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from sqlite3 import Connection
 
 from wnm import __version__
+from wnm.app.backends import build_manager
 from wnm.app.context import Loaded
 from wnm.app.identity_archive import (
     KEY_FILES,
@@ -37,7 +37,7 @@ from wnm.app.identity_archive import (
     read_archive,
     write_archive,
 )
-from wnm.app.identity_placement import IdPool, StoragePicker, node_for
+from wnm.app.identity_placement import IdPool, StoragePicker, Undo, make_dirs, node_for, remove_tree
 from wnm.config.parser import Parsed
 from wnm.domain.enums import Generation
 from wnm.domain.node import Node
@@ -84,7 +84,7 @@ def run_backup(loaded: Loaded, parsed: Parsed, now: float | None = None) -> int:
         summary = {"status": "ok", "backup_file": str(target), "count": len(identities), "skipped": skipped}
         print(json.dumps(summary, indent=2))
     else:
-        note = f"; skipped (no key file): {', '.join(skipped)}" if skipped else ""
+        note = f"; skipped (no usable key file): {', '.join(skipped)}" if skipped else ""
         print(f"backed up {len(identities)} node identities to {target}{note}")
     return 0
 
@@ -187,26 +187,19 @@ def restore_identities(
     failures); the caller must then roll back and drop what it made.
     """
     when = int(time.time()) if now is None else now
-    existing = repo.load_nodes(conn)
-    pool = IdPool(settings, existing)
     identities = plan.archive.manifest.identities
-    ids = pool.assign([i.id for i in identities])
+    ids = IdPool(settings, repo.load_nodes(conn)).assign([i.id for i in identities])
     storage = StoragePicker(settings)
-    reason = f"restored from {plan.source.name}"
-    restored = [
-        Restored(
-            node_for(i, ids[n], storage.place(i.generation), settings, plan.binaries[i.generation], when,
-                     f"{reason} (was {i.service_name} on {plan.archive.manifest.host})"),
-            i,
-        )
-        for n, i in enumerate(identities)
-    ]  # fmt: skip
-    undo = _Undo()
+    restored = []
+    for node_id, identity in zip(ids, identities, strict=True):
+        reason = f"restored from {plan.source.name} ({identity.service_name} on {plan.archive.manifest.host})"
+        binary = plan.binaries[identity.generation]
+        node = node_for(identity, node_id, storage.place(identity.generation), settings, binary, when, reason)
+        restored.append(Restored(node, identity))
+    undo = Undo()
     try:
         for item in restored:
             _write_node(item, plan, undo)
-        from wnm.app.backends import build_manager
-
         manager = build_manager(settings)
         nodes = []
         for item in restored:
@@ -232,14 +225,14 @@ def report_restored(plan: RestorePlan, restored: list[Restored]) -> None:
     print(f"restored {len(restored)} node identities from {plan.source}; wnm runs start them (STOPPED now)")
 
 
-def _write_node(item: Restored, plan: RestorePlan, undo: _Undo) -> None:
+def _write_node(item: Restored, plan: RestorePlan, undo: Undo) -> None:
     node = item.node
-    _make_dirs(node.storage_path, 0o755, undo)
+    make_dirs(node.storage_path, 0o755, undo)
     try:
         os.mkdir(node.root_dir, 0o700)
     except OSError as exc:
         raise WnmError(f"restore: cannot create {node.root_dir}: {exc.strerror}") from exc
-    undo.push(f"directory {node.root_dir}", partial(shutil.rmtree, node.root_dir))
+    undo.push(f"directory {node.root_dir}", partial(remove_tree, node.root_dir))
     try:
         os.chmod(node.root_dir, 0o700)
         _write_key(Path(node.root_dir) / item.identity.key_file, plan.archive.key_of(item.identity), node.age)
@@ -248,7 +241,7 @@ def _write_node(item: Restored, plan: RestorePlan, undo: _Undo) -> None:
     source = plan.binaries[node.generation].path
     files.copy_executable(source, node.binary)
     files.copy_companions(source, node.root_dir)
-    _make_dirs(node.log_dir, 0o755, undo)
+    make_dirs(node.log_dir, 0o755, undo)
 
 
 def _write_key(path: Path, data: bytes, age: int) -> None:
@@ -260,42 +253,3 @@ def _write_key(path: Path, data: bytes, age: int) -> None:
     os.chmod(path, 0o600)
     if age > 0:  # legacy imports read a node's age from this file's mtime
         os.utime(path, (age, age))
-
-
-def _make_dirs(path: str, mode: int, undo: _Undo) -> None:
-    """Create ``path`` and its missing parents; the topmost one created is undone with its tree."""
-    top = ""
-    current = os.path.abspath(path)
-    while not os.path.lexists(current):
-        top = current
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    if not top:
-        if not os.path.isdir(path):
-            raise WnmError(f"restore: {path} exists and is not a directory")
-        return
-    try:
-        os.makedirs(path, mode=mode, exist_ok=True)
-    except OSError as exc:
-        raise WnmError(f"restore: cannot create {path}: {exc.strerror}") from exc
-    undo.push(f"directory {top}", partial(shutil.rmtree, top))
-
-
-class _Undo:
-    """What a restore created, removed again newest first when the restore fails."""
-
-    def __init__(self) -> None:
-        self._steps: list[tuple[str, Callable[[], object]]] = []
-
-    def push(self, what: str, step: Callable[[], object]) -> None:
-        self._steps.append((what, step))
-
-    def run(self) -> None:
-        for what, step in reversed(self._steps):
-            try:
-                step()
-            except (OSError, WnmError) as exc:
-                log.error("restore: could not remove %s again: %s", what, exc)
-        self._steps.clear()

@@ -1,4 +1,5 @@
-"""Where restored identities go on this machine: node ids, storage paths and the node rows.
+"""Where restored identities go on this machine: node ids, storage paths, the node rows, and
+making their directories so that a failed restore can take everything back (``Undo``).
 
 Ids follow the engine's rules (``engine.allocation``): an id is free when no row has it, none
 of its three ports (this machine's ``port_start`` etc.) is bound on the host or held by a row,
@@ -10,8 +11,11 @@ restored there in the same run reserve (``node_disk_budget``; a legacy node's st
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from wnm.app.identity_archive import Identity
 from wnm.domain.enums import Generation, NodeStatus
@@ -21,6 +25,8 @@ from wnm.domain.snapshot import BinaryInfo
 from wnm.domain.wallets import parse_wallets, pick_wallet
 from wnm.engine.allocation import BINARY_NAMES, MAX_PORT
 from wnm.errors import WnmError
+
+log = logging.getLogger(__name__)
 
 
 class IdPool:
@@ -134,3 +140,49 @@ def node_for(
         storage_path=storage_path,
         status_reason=reason,
     )
+
+
+def make_dirs(path: str, mode: int, undo: Undo) -> None:
+    """Create ``path`` and its missing parents; the topmost one created is undone with its tree."""
+    top = ""
+    current = os.path.abspath(path)
+    while not os.path.lexists(current):
+        top = current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    if not top:
+        if not os.path.isdir(path):
+            raise WnmError(f"restore: {path} exists and is not a directory")
+        return
+    undo.push(f"directory {top}", partial(remove_tree, top))  # first: makedirs may fail half-way
+    try:
+        os.makedirs(path, mode=mode, exist_ok=True)
+    except OSError as exc:
+        raise WnmError(f"restore: cannot create {path}: {exc.strerror}") from exc
+
+
+def remove_tree(path: str) -> None:
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+
+
+class Undo:
+    """What a restore created, removed again newest first when the restore fails."""
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[str, Callable[[], object]]] = []
+
+    def push(self, what: str, step: Callable[[], object]) -> None:
+        self._steps.append((what, step))
+
+    def run(self) -> None:
+        for what, step in reversed(self._steps):
+            try:
+                step()
+            except (OSError, WnmError) as exc:
+                log.error("restore: could not remove %s again: %s", what, exc)
+        self._steps.clear()

@@ -9,9 +9,15 @@ whose ports or directories are taken. Ports stop at 65535; an id beyond that is 
 
 Storage. The path with the most room is chosen, where room is the free bytes less what the
 young v2 nodes already there will still grow into (``node_disk_budget`` minus their data).
-A v2 node (its LMDB store grows until the disk is full) needs ``node_disk_budget`` of room; a
-legacy node's store is capped, so it needs none. Either way the filesystem must stay under
-``hd_less_than`` after the reservation.
+Every new node needs ``node_disk_budget`` of room, and its filesystem must stay under
+``hd_less_than`` with that budget and all reservations added, so adds stop *before* any
+filesystem would cross the threshold. One budget serves both generations: a v2 node's LMDB
+store grows until the disk is full, so the budget is what the operator lets it have; a legacy
+node's store is capped (16384 records of up to ~4 MB, ~32-35 GB in practice), but wnm has no
+separate legacy setting and does not measure legacy data, so the same budget is asked of a new
+legacy node (set ``node_disk_budget`` to ~35 GiB for legacy colonies). Existing legacy nodes
+reserve nothing: their store is pruned and capped and already shows in ``used``.
+Refusals name every path with its headroom (bytes left to ``hd_less_than``) and needs.
 """
 
 from __future__ import annotations
@@ -138,7 +144,7 @@ class Allocator:
             candidate += 1
 
     def _need(self) -> int:
-        return self._settings.node_disk_budget if self._binary.generation is Generation.V2 else 0
+        return max(0, self._settings.node_disk_budget)
 
     def _outstanding(self, path: str) -> int:
         """Bytes the v2 nodes on ``path`` (and this run's adds) may still grow into."""
@@ -178,8 +184,13 @@ class Allocator:
             return f"{path}: {gib(room)} free after {gib(outstanding)} reserved < node budget {gib(need)}"
         if usage.total <= 0:
             return f"{path}: filesystem size unknown"
-        after = 100.0 * (usage.used + outstanding + need) / usage.total
         limit = self._settings.hd_less_than
-        if after >= limit:
-            return f"{path}: {after:.1f}% used with reservations >= add threshold {limit}%"
+        headroom = usage.total * limit // 100 - usage.used - outstanding
+        if headroom <= need:
+            after = 100.0 * (usage.used + outstanding + need) / usage.total
+            return (
+                f"{path}: {usage.percent:.1f}% used, headroom {gib(max(0, headroom))} to add threshold "
+                f"{limit}% after {gib(outstanding)} reserved <= node budget {gib(need)} "
+                f"(would reach {after:.1f}%)"
+            )
         return ""

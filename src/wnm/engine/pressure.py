@@ -95,7 +95,10 @@ def usage_of(host: HostMetrics, path: str) -> StorageUsage | None:
 def disk_pressure(host: HostMetrics, settings: Settings) -> tuple[tuple[str, str], ...]:
     """``(path, text)`` for each storage path whose filesystem is over ``hd_remove``."""
     return tuple(
-        (u.path, f"disk {u.path} {u.percent:.1f}% > remove threshold {settings.hd_remove}%")
+        (
+            u.path,
+            f"disk {u.path} {u.percent:.1f}% > remove threshold {settings.hd_remove}% ({gib(u.free)} free)",
+        )
         for u in host.storage
         if u.percent > settings.hd_remove
     )

@@ -73,9 +73,7 @@ def plan_upgrades(facts: Facts, budgets: Budgets, draft: Draft) -> None:
         return
     waiting = self_upgraded_waiting(facts, draft)
     if waiting:
-        draft.notes.append(
-            f"upgrades wait: self-upgraded node(s) {', '.join(waiting)} not restarted yet"
-        )
+        draft.notes.append(f"upgrades wait: self-upgraded node(s) {', '.join(waiting)} not restarted yet")
         return
     for index, (node, binary) in enumerate(candidates):
         blocked = budgets.upgrade_blocked()
