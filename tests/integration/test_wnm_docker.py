@@ -282,7 +282,7 @@ def test_wnm_lifecycle_in_docker(colony: DockerColony) -> None:
     assert colony.containers() == []
     colony.wnm(check=True)  # a teardown records what it observed before acting; the next run syncs
     assert colony.table("SELECT * FROM container") == [] or True  # DEVTMP
-    assert not (CONTROL_ROOT / "wnm-nodes-01").exists()
+    assert not (CONTROL_ROOT / "wnm-nodes-01").exists(), [(str(p), p.stat().st_mtime) for p in (CONTROL_ROOT / "wnm-nodes-01").rglob("*")]
     for node in nodes:
         assert not processes_of(node["root_dir"]), node
         assert not Path(node["root_dir"]).exists(), node
