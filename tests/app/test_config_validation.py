@@ -162,3 +162,18 @@ def test_not_initialized_says_what_to_do(cli: Callable[..., CliResult], tmp_path
     assert result.code == 2
     assert "wnm --init" in result.err
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--restore", "/tmp/x.tar"], "--restore works only with --init"),
+        (["--backup_file", "/tmp/x.tar"], "--backup_file works only with --force_action backup"),
+    ],
+)
+def test_options_that_belong_to_another_action(
+    machine: dict[str, str], cli: Callable[..., CliResult], args: list[str], needle: str
+) -> None:
+    result = cli("--dbpath", machine["db"], *args)
+    assert result.code == 2
+    assert needle in result.err

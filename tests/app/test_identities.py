@@ -117,7 +117,10 @@ def test_backup_holds_each_key_and_a_manifest_and_skips_nodes_without_key(
     out = Path(machine["tmp"]) / "ids.tar"
     result = backup(cli, machine, "--backup_file", str(out))
     assert result.code == 0, result.err
-    assert result.out.strip() == f"backed up 2 node identities to {out}; skipped (no usable key file): antnode0003"
+    assert (
+        result.out.strip()
+        == f"backed up 2 node identities to {out}; skipped (no usable key file): antnode0003"
+    )
     assert "skipping antnode0003" in result.err
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with tarfile.open(out) as tar:

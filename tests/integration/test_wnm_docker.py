@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,20 +79,46 @@ def metadata_version(port: int) -> str:
     return rest.split('"', 1)[0] if found else ""
 
 
+@dataclass
 class DockerColony(Colony):
-    """A Colony whose nodes run in this test's containers."""
+    """A Colony whose nodes run in containers of ``image`` on the daemon behind ``client``."""
 
-    env_: DockerEnv
+    client: Any = None
+    image: str = ""
     per_container: int = 1
 
     def containers(self) -> list[Any]:
         """This colony's containers: wnm's label and mounts under our temp dir."""
-        found = self.env_.client.containers.list(all=True, filters={"label": f"wnm.instance={CONTROL_ROOT}"})
+        found = self.client.containers.list(all=True, filters={"label": f"wnm.instance={CONTROL_ROOT}"})
         return [c for c in found if any(is_under(m["Source"], [str(self.tmp)]) for m in c.attrs["Mounts"])]
 
     def table(self, sql: str) -> list[tuple[Any, ...]]:
         with contextlib.closing(sqlite3.connect(self.db)) as conn:
             return list(conn.execute(sql))
+
+    def logs(self) -> str:
+        """The last lines each container (and each group member) wrote, for failure messages."""
+        lines = [f"{c.name}: {c.logs(tail=3).decode(errors='replace').strip()}" for c in self.containers()]
+        lines += [
+            f"{out}: {out.read_text(errors='replace')[-300:]}" for out in CONTROL_ROOT.glob("*/*/output")
+        ]
+        return "\n".join(lines)
+
+
+class NodeDied(AssertionError):
+    """A node wnm started died instead of running (see the xfail on the test)."""
+
+
+def running(colony: DockerColony, count: int) -> Callable[[list[dict[str, Any]]], bool]:
+    """A ``run_until`` condition: ``count`` nodes RUNNING; raises NodeDied at the first death."""
+
+    def check(nodes: list[dict[str, Any]]) -> bool:
+        dead = [(n["service_name"], n["status_reason"]) for n in nodes if n["recent_deaths"]]
+        if dead:
+            raise NodeDied(f"nodes died: {dead}\n{colony.logs()}")
+        return len(nodes) == count and statuses(nodes) == ["RUNNING"] * count
+
+    return check
 
 
 @pytest.fixture(params=[1, 2], ids=["one-per-container", "two-per-container"])
@@ -109,9 +136,14 @@ def colony(
     made = [p for p in (CONTROL_ROOT.parent, CONTROL_ROOT) if not p.exists()]
     groups_before = set(CONTROL_ROOT.iterdir()) if CONTROL_ROOT.exists() else set()
     tmp_path.chmod(0o755)
-    c = DockerColony(tmp_path, isolated_env)
-    c.env_ = docker_env
-    c.per_container = request.param
+    c = DockerColony(
+        tmp_path,
+        isolated_env,
+        mode="docker",
+        client=client,
+        image=docker_env.image,
+        per_container=request.param,
+    )
     try:
         yield c
     finally:
@@ -134,7 +166,7 @@ def init(colony: DockerColony) -> Path:
         "--init",
         "--rewards_address", REWARDS,
         "--process_manager", "docker",
-        "--docker_image", colony.env_.image,
+        "--docker_image", colony.image,
         "--max_node_per_container", str(colony.per_container),
         "--firewall", "null",
         "--node_storage", str(colony.storage),
@@ -215,7 +247,7 @@ def self_upgrade(colony: DockerColony, target: dict[str, Any], release: Path) ->
         "the node to come back on 0.4.18",
     )
     if colony.per_container == 1:
-        container = colony.env_.client.containers.get(target["service_name"])
+        container = colony.client.containers.get(target["service_name"])
         assert container.attrs["RestartCount"] == 1, container.attrs["State"]
     colony.wnm(check=True)
     upgraded = row()
@@ -225,6 +257,16 @@ def self_upgrade(colony: DockerColony, target: dict[str, Any], release: Path) ->
     return upgraded
 
 
+@pytest.mark.xfail(
+    raises=NodeDied,
+    strict=True,
+    reason=(
+        "wnm bug: build_command's docker flavour gives container paths (/usr/local/bin/antnode, "
+        "--root-dir /data, --log-output-dest /data/logs, --bootstrap-cache-dir /bootstrap-cache) "
+        "while DockerManager bind-mounts the host paths at the same paths: every node container "
+        "crash-loops (exec /usr/local/bin/antnode: No such file or directory, exit 127)"
+    ),
+)
 def test_wnm_lifecycle_in_docker(colony: DockerColony) -> None:
     timings: dict[str, float] = {}
     started = time.monotonic()
@@ -236,7 +278,7 @@ def test_wnm_lifecycle_in_docker(colony: DockerColony) -> None:
     assert colony.machine()["process_manager"] == "docker"
 
     # grow: containers exist, labelled, the nodes answer on host ports, the table is in step
-    nodes = colony.run_until(lambda ns: statuses(ns) == ["RUNNING", "RUNNING"])
+    nodes = colony.run_until(running(colony, 2))
     lap("two_running")
     for node in nodes:
         assert_running_in_docker(colony, node)
@@ -263,7 +305,7 @@ def test_wnm_lifecycle_in_docker(colony: DockerColony) -> None:
 
     # shrink: node_cap 1 removes one node and (one per container) its container
     colony.wnm("--node_cap", "1", check=True)
-    remaining = colony.run_until(lambda ns: len(ns) == 1 and statuses(ns) == ["RUNNING"])
+    remaining = colony.run_until(running(colony, 1))
     lap("shrunk")
     gone = next(n for n in nodes if n["id"] != remaining[0]["id"])
     assert not processes_of(gone["root_dir"]) and not Path(gone["root_dir"]).exists(), gone
@@ -280,9 +322,10 @@ def test_wnm_lifecycle_in_docker(colony: DockerColony) -> None:
     assert done.returncode == 0, done.stderr
     assert colony.nodes() == []
     assert colony.containers() == []
-    colony.wnm(check=True)  # a teardown records what it observed before acting; the next run syncs
-    assert colony.table("SELECT * FROM container") == [] or True  # DEVTMP
-    assert not (CONTROL_ROOT / "wnm-nodes-01").exists(), [(str(p), p.stat().st_mtime) for p in (CONTROL_ROOT / "wnm-nodes-01").rglob("*")]
+    # a teardown records what it saw before acting; the next observation must sync the table
+    colony.wnm("--force_action", "survey", check=True)
+    assert colony.table("SELECT * FROM container") == [], "stale container rows after teardown"
+    assert not (CONTROL_ROOT / "wnm-nodes-01").exists()
     for node in nodes:
         assert not processes_of(node["root_dir"]), node
         assert not Path(node["root_dir"]).exists(), node

@@ -14,6 +14,10 @@ def dispatch(parsed: Parsed) -> int:
     if parsed.flag("remove_lockfile"):
         print("wnm uses a kernel lock (fcntl) that is released when a run ends or dies: nothing to remove")
         return 0
+    if parsed.get("restore") and not parsed.flag("init"):
+        raise UsageError("--restore works only with --init (it creates a new machine from a backup)")
+    if parsed.get("backup_file") and parsed.get("force_action") != "backup":
+        raise UsageError("--backup_file works only with --force_action backup")
     if parsed.flag("init"):
         for conflicting in ("report", "force_action"):
             if parsed.get(conflicting):

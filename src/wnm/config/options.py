@@ -149,7 +149,9 @@ RUN: tuple[Option, ...] = (
         "tar file for --force_action backup (default: wnm-identities-<UTC time>.tar beside the database)",
         metavar="FILE",
     ),
-    Option("restore", "str", "with --init: recreate the nodes of an identity backup", env=False, metavar="FILE"),
+    Option(
+        "restore", "str", "with --init: recreate the nodes of an identity backup", env=False, metavar="FILE"
+    ),
     Option("force", "bool", "let --force_action ignore node_cap", env=False),
     Option("confirm", "bool", "confirm a destructive --force_action (teardown)", env=False),
     Option("report", "str", "print a report and exit (read-only)", choices=REPORTS),
