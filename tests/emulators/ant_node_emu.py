@@ -263,10 +263,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             value = raw.lower() in ("1", "true", "yes", "on")
         elif raw is not None:
             try:
-                if action == "append":
-                    value = [convert(part) for part in raw.split(",") if part]
-                else:
-                    value = convert(raw)
+                value = (
+                    [convert(part) for part in raw.split(",") if part] if action == "append" else convert(raw)
+                )
             except argparse.ArgumentTypeError as exc:
                 if env == "RUST_LOG":  # lenient: RUST_LOG often holds filter directives
                     value = default

@@ -52,6 +52,7 @@ SETTINGS = (
     "--max_concurrent_operations", "2",
     "--max_concurrent_removals", "2",
     *UNLIMITED,
+    "--node_disk_budget", "0",  # the emulators store next to nothing; a small /tmp must do
     "--delay_start", "3",
     "--delay_restart", "0",
     "--delay_remove", "0",

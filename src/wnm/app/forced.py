@@ -140,10 +140,10 @@ def _adds(
     parsed: Parsed, loaded: Loaded, snapshot: Snapshot, now: int, count: int, reason: str
 ) -> list[Action]:
     from wnm.config.validate import validate
+    from wnm.domain.wallets import WalletError, parse_wallets
     from wnm.engine.allocation import AllocationBlocked, Allocator, choose_binary
     from wnm.engine.budgets import counts_toward_cap
     from wnm.engine.context import build_facts
-    from wnm.domain.wallets import WalletError, parse_wallets
 
     settings = loaded.settings
     counted = sum(1 for n in snapshot.nodes if counts_toward_cap(n))

@@ -9,6 +9,7 @@ from wnm.domain.node import NodeSpec
 
 # Priorities: higher runs first. The ladder mirrors the rule order of the engine.
 PRIORITY_REBOOT = 100
+PRIORITY_ROLLBACK = 95  # just below reboot recovery, above everything else
 PRIORITY_BROKEN = 90
 PRIORITY_DEAD = 80
 PRIORITY_PRESSURE = 70

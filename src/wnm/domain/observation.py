@@ -31,6 +31,6 @@ class NodeObservation:
     died: bool = False
     self_upgraded: bool = False
     alive: bool | None = None
-    settled: bool = False  # an UPGRADING node has been healthy on its new version for upgrade_settle
+    settled: bool = False  # no wnm-started upgrade is pending any more (it settled, or the node moved on)
     binary_stamp: str = ""
     log_problems: tuple[str, ...] = ()

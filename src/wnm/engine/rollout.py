@@ -19,13 +19,11 @@ binary, restarts the node and pauses the rollout (``machine.upgrade_paused``) fo
 
 from __future__ import annotations
 
-from wnm.domain.actions import PRIORITY_DEAD, PRIORITY_REBOOT, Action
+from wnm.domain.actions import PRIORITY_DEAD, PRIORITY_ROLLBACK, Action
 from wnm.domain.enums import ActionType
 from wnm.engine.budgets import Budgets, awaits_restart, is_managed_upgrade, is_self_upgraded
 from wnm.engine.context import Draft, Facts
 from wnm.engine.selection import oldest_first
-
-PRIORITY_ROLLBACK = PRIORITY_REBOOT - 5  # just below reboot recovery, above everything else
 
 
 def roll_back(facts: Facts, budgets: Budgets, draft: Draft) -> None:

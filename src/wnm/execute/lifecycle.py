@@ -243,7 +243,7 @@ class Lifecycle:
         node = replace(
             self._status(node, NodeStatus.RESTARTING, why),
             status_changed_at=self._now(),
-            version=version if restored else node.version,
+            version=(version if version != "unknown" else "") if restored else node.version,
             upgrade_from="",
             binary_stamp="",
         )

@@ -38,8 +38,8 @@ MODE = "systemd+sudo" if SYSTEM else "systemd+user"
 NODE_PYTHON = "/usr/bin/python3"
 HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
 UNIT_DIR = Path("/etc/systemd/system") if SYSTEM else HOME / ".config/systemd/user"
-UPGRADE_AFTER = 5  # seconds after its start the upgraded node replaces itself and exits
 WANTS_DIR = UNIT_DIR / ("multi-user.target.wants" if SYSTEM else "default.target.wants")
+UPGRADE_AFTER = 5  # seconds after its start the upgraded node replaces itself and exits
 
 SETTINGS = (
     "--node_cap", "2",
@@ -47,6 +47,7 @@ SETTINGS = (
     "--max_concurrent_operations", "2",
     "--max_concurrent_removals", "2",
     *UNLIMITED,
+    "--node_disk_budget", "0",  # the emulators store next to nothing; a small /tmp must do
     "--delay_start", "3",
     "--delay_restart", "0",
     "--delay_remove", "0",
@@ -144,16 +145,11 @@ def self_upgrade(colony: Colony, source: Path, target: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def base(tmp_path: Path) -> Path:
-    tmp_path.chmod(0o755)
-    return tmp_path
-
-
-@pytest.fixture
-def colony(base: Path) -> Iterator[Colony]:
+def colony(tmp_path: Path) -> Iterator[Colony]:
     """An uninitialized colony whose units and processes are removed afterwards, also on failure."""
     assert not our_units(), f"antnode units left over from another test: {our_units()}"
-    c = Colony(base, HOME, mode=MODE)
+    tmp_path.chmod(0o755)
+    c = Colony(tmp_path, HOME, mode=MODE)
     try:
         yield c
     finally:
@@ -165,7 +161,7 @@ def colony(base: Path) -> Iterator[Colony]:
         if leftovers:
             systemctl("daemon-reload")
             systemctl("reset-failed")
-        kill_leftovers(base)
+        kill_leftovers(tmp_path)
 
 
 def init(colony: Colony) -> Path:
