@@ -258,16 +258,6 @@ def self_upgrade(colony: DockerColony, target: dict[str, Any], release: Path) ->
     return upgraded
 
 
-@pytest.mark.xfail(
-    raises=NodeDied,
-    strict=True,
-    reason=(
-        "wnm bug: build_command's docker flavour gives container paths (/usr/local/bin/antnode, "
-        "--root-dir /data, --log-output-dest /data/logs, --bootstrap-cache-dir /bootstrap-cache) "
-        "while DockerManager bind-mounts the host paths at the same paths: every node container "
-        "crash-loops (exec /usr/local/bin/antnode: No such file or directory, exit 127)"
-    ),
-)
 def test_wnm_lifecycle_in_docker(colony: DockerColony) -> None:
     timings: dict[str, float] = {}
     started = time.monotonic()

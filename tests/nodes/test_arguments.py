@@ -62,15 +62,14 @@ def test_legacy_minimal_and_start_args_before_the_subcommand() -> None:
     assert argv[-5:] == ("--ip", "0.0.0.0", "--log-format", "json", "evm-arbitrum-one")
 
 
-def test_legacy_docker_uses_container_paths() -> None:
+def test_legacy_docker_uses_host_paths() -> None:
+    """The docker manager mounts every node path at the same path inside the container."""
     settings = Settings(bootstrap_cache_dir="/var/cache/bootstrap")
-    argv = build_command(_node(), settings, "docker").argv
-    assert argv[0] == "/usr/local/bin/antnode"
-    assert argv[argv.index("--root-dir") + 1] == "/data"
-    assert argv[argv.index("--log-output-dest") + 1] == "/data/logs"
-    assert argv[argv.index("--bootstrap-cache-dir") + 1] == "/bootstrap-cache"
-    assert argv[argv.index("--port") + 1] == "55007"
-    assert argv[-1] == "evm-arbitrum-one"
+    docker = build_command(_node(), settings, "docker").argv
+    assert docker == build_command(_node(), settings, "setsid").argv
+    assert docker[0] == "/srv/nodes/antnode0007/antnode"
+    assert docker[docker.index("--bootstrap-cache-dir") + 1] == "/var/cache/bootstrap"
+    assert docker[-1] == "evm-arbitrum-one"
 
 
 def test_v2_command_line() -> None:
@@ -92,9 +91,7 @@ def test_v2_command_line() -> None:
 
 def test_v2_docker() -> None:
     argv = build_command(_node(Generation.V2), Settings(), "docker").argv
-    assert argv[0] == "/usr/local/bin/ant-node"
-    assert argv[argv.index("--root-dir") + 1] == "/data"
-    assert argv[argv.index("--log-dir") + 1] == "/data/logs"
+    assert argv == build_command(_node(Generation.V2), Settings(), "setsid").argv
 
 
 def test_environment_merged_node_wins() -> None:

@@ -182,19 +182,14 @@ def record(store: Store, observation: Observation, state: MachineState) -> None:
     """Store the merged nodes, host counters, binary versions and boot time in one transaction."""
     host = observation.snapshot.host
     with store.transaction() as conn:
-        nodes = observation.nodes
-        if observation.containers or any(n.container_id is not None for n in nodes):
-            holder: dict[int, int] = {}
-            for info in observation.containers:
-                row_id = repo.upsert_container(
-                    conn, info.docker_id, info.name, info.image, info.status, info.created_at
-                )
-                holder.update((node_id, row_id) for node_id in info.node_ids)
-            nodes = tuple(replace(n, container_id=holder.get(n.id)) for n in nodes)
-            repo.save_nodes(conn, nodes)
-            repo.delete_containers_except(conn, [c.docker_id for c in observation.containers])
-        else:
-            repo.save_nodes(conn, nodes)
+        holder: dict[int, int] = {}
+        for info in observation.containers:
+            row_id = repo.upsert_container(conn, info.docker_id, info.name, info.image, info.status, info.created_at)
+            holder.update((node_id, row_id) for node_id in info.node_ids)
+        nodes = tuple(replace(n, container_id=holder.get(n.id)) for n in observation.nodes)
+        repo.save_nodes(conn, nodes)
+        # containers that are gone (or a machine that has none) leave no rows behind
+        repo.delete_containers_except(conn, [c.docker_id for c in observation.containers])
         repo.update_machine(
             conn,
             {

@@ -21,10 +21,9 @@ Second generation ``ant-node`` (ant-node-v2.md §2)::
 ``--metrics-port 0`` because its default 9100 would collide between nodes (and with
 node_exporter) while no server is known to exist behind it.
 
-The ``docker`` flavour uses the paths as the container sees them (the docker manager mounts
-them): root dir ``/data``, logs ``/data/logs``, bootstrap cache ``/bootstrap-cache`` and the
-binary at ``/usr/local/bin/<antnode|ant-node>``; ports stay the host's (host networking or
-identical port mappings).
+The ``docker`` flavour uses the host paths too: the docker manager bind-mounts each node's
+root dir, log dir, binary and bootstrap cache at the same paths inside its container, and runs
+containers on the host network, so ports are the host's.
 """
 
 from __future__ import annotations
@@ -37,14 +36,9 @@ from wnm.domain.settings import Settings
 from wnm.errors import ConfigError, PermanentFailure
 from wnm.nodes.command import NodeCommand
 from wnm.nodes.environment import merge_environment, parse_environment
-from wnm.nodes.versions import binary_name
 
 FLAVORS = frozenset({"systemd", "setsid", "launchd", "docker"})
 
-DOCKER_ROOT_DIR = "/data"
-DOCKER_LOG_DIR = "/data/logs"
-DOCKER_BOOTSTRAP_CACHE = "/bootstrap-cache"
-DOCKER_BIN_DIR = "/usr/local/bin"
 
 LEGACY_EVM_SUBCOMMAND = "evm-arbitrum-one"
 V2_EVM_NETWORK = "arbitrum-one"
@@ -64,15 +58,10 @@ def build_command(node: Node, settings: Settings, flavor: str) -> NodeCommand:
     wallet = node.wallet or settings.rewards_address
     if not wallet:
         raise PermanentFailure(f"node {node.name} has no rewards address", node_id=node.id)
-    docker = family == "docker"
-    binary = f"{DOCKER_BIN_DIR}/{binary_name(node.generation)}" if docker else node.binary
-    root_dir = DOCKER_ROOT_DIR if docker else node.root_dir
-    log_dir = DOCKER_LOG_DIR if docker else node.log_dir
+    binary, root_dir, log_dir = node.binary, node.root_dir, node.log_dir
     extra = _start_args(settings.start_args)
     if node.generation is Generation.LEGACY:
-        cache = settings.bootstrap_cache_dir and (
-            DOCKER_BOOTSTRAP_CACHE if docker else settings.bootstrap_cache_dir
-        )
+        cache = settings.bootstrap_cache_dir
         argv = _legacy_argv(node, settings.no_upnp, binary, root_dir, log_dir, cache, wallet)
         argv[-1:-1] = extra  # the EVM subcommand stays last
     else:

@@ -130,6 +130,8 @@ def judge(
             return observe(stored, f"{probe.problem or 'not healthy yet'}; waiting ({waiting})")
         return observe(NodeStatus.RUNNING, "" if probe.healthy else probe.problem)
     if waiting:
+        if _self_upgrade(node, probe, process):  # it came up, upgraded itself and left already
+            return _gone(observe, settings)
         return observe(stored, f"not running yet; waiting ({waiting})")
     if stored in _EXPECTED_RUNNING:
         return _gone(observe, settings)
