@@ -184,7 +184,9 @@ def record(store: Store, observation: Observation, state: MachineState) -> None:
     with store.transaction() as conn:
         holder: dict[int, int] = {}
         for info in observation.containers:
-            row_id = repo.upsert_container(conn, info.docker_id, info.name, info.image, info.status, info.created_at)
+            row_id = repo.upsert_container(
+                conn, info.docker_id, info.name, info.image, info.status, info.created_at
+            )
             holder.update((node_id, row_id) for node_id in info.node_ids)
         nodes = tuple(replace(n, container_id=holder.get(n.id)) for n in observation.nodes)
         repo.save_nodes(conn, nodes)
