@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from wnm.app.backends import build_firewall, build_manager
 from wnm.app.context import Loaded, db_path_of, load, run_lock, store_changes
@@ -59,9 +60,10 @@ def run_cycle(parsed: Parsed, *, dry: bool) -> int:
 def observe_and_decide(loaded: Loaded, manager: ProcessManager, parsed: Parsed) -> tuple[Observation, Plan]:
     """Observe the host and nodes through ``manager`` and let the engine decide."""
     settings = loaded.settings
+    this_delay = parsed.get("this_survey_delay")
     now = int(time.time())
     observation = observe(
-        settings,
+        settings if this_delay is None else replace(settings, survey_delay=int(this_delay)),
         loaded.state,
         loaded.nodes,
         loaded.counters,

@@ -13,6 +13,7 @@ from wnm.app.context import Loaded, load
 from wnm.config.options import PERSISTED
 from wnm.config.parser import Parsed
 from wnm.domain.node import Node
+from wnm.domain.settings import GIB
 from wnm.errors import UsageError
 from wnm.store import repository as repo
 
@@ -100,10 +101,14 @@ def machine_metrics(loaded: Loaded, fmt: str) -> str:
         "interval_seconds": round(host.interval, 1),
         "nodes_total": len(loaded.nodes),
     }
+    limit = loaded.settings.hd_less_than
     for usage in host.storage:
         nodes_here = sum(1 for n in loaded.nodes if n.storage_path == usage.path)
+        headroom = max(0, usage.total * limit // 100 - usage.used)
         values[f"storage {usage.path}"] = (
-            f"{usage.percent:.1f}% used, {usage.free} bytes free, {nodes_here} nodes"
+            f"{usage.percent:.1f}% used, {usage.free / GIB:.2f} GiB free, {nodes_here} nodes, "
+            f"{headroom / GIB:.2f} GiB headroom to {limit}% (about {headroom // max(1, loaded.settings.node_disk_budget)}"
+            " more nodes at node_disk_budget)"
         )
     if fmt == "json":
         return json.dumps(values, indent=2)

@@ -101,13 +101,19 @@ def fetch_all(
     deadline: float = DEFAULT_DEADLINE,
     max_sockets: int = DEFAULT_MAX_SOCKETS,
     max_body: int = DEFAULT_MAX_BODY,
+    pace: float = 0.0,
+    pace_every: int = 1,
 ) -> list[Reply]:
     """GET every target; replies in the same order. Never raises for a network problem.
 
-    The whole batch takes at most ``deadline`` seconds (plus bookkeeping); requests still
-    queued or unanswered then get ``FetchError.TIMEOUT``.
+    The whole batch takes at most ``deadline`` seconds (plus bookkeeping, plus the pacing);
+    requests still queued or unanswered then get ``FetchError.TIMEOUT``. ``pace`` > 0 spreads the
+    starts: each group of ``pace_every`` targets starts ``pace`` seconds after the previous one
+    (the operator's ``survey_delay``, for hosts that must not see all probes at once).
     """
-    return _Batch(targets, deadline, max(1, min(max_sockets, _fd_budget())), max_body).run()
+    batch = _Batch(targets, deadline, max(1, min(max_sockets, _fd_budget())), max_body)
+    batch.pace, batch.pace_every = max(0.0, pace), max(1, pace_every)
+    return batch.run()
 
 
 def _fd_budget() -> int:
@@ -132,19 +138,30 @@ class _Batch:
         self.active = 0
         self.addresses: dict[tuple[str, int], _Address | str] = {}
 
+    pace = 0.0
+    pace_every = 1
+
     def run(self) -> list[Reply]:
-        end = time.monotonic() + self.deadline
+        begin = time.monotonic()
+        groups = (len(self.targets) + self.pace_every - 1) // self.pace_every
+        end = begin + self.deadline + self.pace * max(0, groups - 1)
         queue = deque(range(len(self.targets)))
         try:
             while queue or self.active:
-                while queue and self.active < self.max_sockets:
+                now = time.monotonic()
+                while queue and self.active < self.max_sockets and self._may_start(queue[0], begin, now):
                     self._start(queue.popleft())
-                if not self.active:
-                    continue
                 remaining = end - time.monotonic()
                 if remaining <= 0:
                     break
-                for key, _ in self.sel.select(remaining):
+                if not self.active:
+                    if queue:
+                        time.sleep(min(remaining, self._start_at(queue[0], begin) - time.monotonic()))
+                    continue
+                wait = remaining
+                if queue:
+                    wait = min(wait, max(0.0, self._start_at(queue[0], begin) - time.monotonic()))
+                for key, _ in self.sel.select(wait):
                     self._step(key.data)
             for key in list(self.sel.get_map().values()):
                 conn: _Conn = key.data
@@ -153,6 +170,12 @@ class _Batch:
             self.sel.close()
         too_late = Reply(error=FetchError.TIMEOUT, detail=f"not started within {self.deadline:g}s")
         return [r if r is not None else too_late for r in self.results]
+
+    def _start_at(self, index: int, begin: float) -> float:
+        return begin + self.pace * (index // self.pace_every)
+
+    def _may_start(self, index: int, begin: float, now: float) -> bool:
+        return self.pace <= 0 or now >= self._start_at(index, begin)
 
     def _address(self, host: str, port: int) -> _Address | str:
         """Resolved (family, sockaddr), or the resolver's error text; cached per batch."""

@@ -62,7 +62,9 @@ def survey(
     UNKNOWN). All legacy metrics endpoints are probed concurrently within ``deadline`` seconds
     in total. Never raises for a node that misbehaves; its observation says what went wrong.
     """
-    http = _probe_http([n for n in nodes if n.generation is Generation.LEGACY], deadline)
+    http = _probe_http(
+        [n for n in nodes if n.generation is Generation.LEGACY], deadline, settings.survey_delay / 1000.0
+    )
     status_of = {n.id: statuses.get(n.id, _NO_STATUS) for n in nodes}
     first = {n.id: _first_look(n, status_of[n.id], http.get(n.id)) for n in nodes}
     # process facts where no metrics endpoint gave them: v2 nodes, legacy nodes not answering
@@ -87,10 +89,11 @@ def survey(
     return observations
 
 
-def _probe_http(legacy: Sequence[Node], deadline: float) -> dict[int, tuple[Reply, Reply]]:
-    """``/metrics`` and ``/metadata`` replies per legacy node, fetched in one batch."""
+def _probe_http(legacy: Sequence[Node], deadline: float, pace: float = 0.0) -> dict[int, tuple[Reply, Reply]]:
+    """``/metrics`` and ``/metadata`` replies per legacy node, fetched in one batch; ``pace``
+    seconds between nodes when the operator asked for a ``survey_delay``."""
     targets = [Target(n.host, n.metrics_port, path) for n in legacy for path in ("/metrics", "/metadata")]
-    replies = fetch_all(targets, deadline=deadline) if targets else []
+    replies = fetch_all(targets, deadline=deadline, pace=pace, pace_every=2) if targets else []
     return {n.id: (replies[2 * i], replies[2 * i + 1]) for i, n in enumerate(legacy)}
 
 
