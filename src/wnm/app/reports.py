@@ -105,10 +105,10 @@ def machine_metrics(loaded: Loaded, fmt: str) -> str:
     for usage in host.storage:
         nodes_here = sum(1 for n in loaded.nodes if n.storage_path == usage.path)
         headroom = max(0, usage.total * limit // 100 - usage.used)
+        fits = headroom // max(1, loaded.settings.node_disk_budget)
         values[f"storage {usage.path}"] = (
             f"{usage.percent:.1f}% used, {usage.free / GIB:.2f} GiB free, {nodes_here} nodes, "
-            f"{headroom / GIB:.2f} GiB headroom to {limit}% (about {headroom // max(1, loaded.settings.node_disk_budget)}"
-            " more nodes at node_disk_budget)"
+            f"{headroom / GIB:.2f} GiB headroom to {limit}% (about {fits} more nodes at node_disk_budget)"
         )
     if fmt == "json":
         return json.dumps(values, indent=2)
