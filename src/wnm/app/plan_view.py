@@ -60,7 +60,10 @@ def plan_text(plan: Plan, snapshot: Snapshot) -> str:
         for i, action in enumerate(sorted(real, key=lambda a: -a.priority), 1):
             lines.append(f"  {i}. {action.describe()}")
     else:
-        lines.append("plan: " + (plan.idle_reason or "idle: nothing to do"))
+        reason = plan.idle_reason or "idle: nothing to do"
+        if plan.blockers or plan.notes:  # listed below: keep the headline short
+            reason = reason.split(" -- ", 1)[0]
+        lines.append("plan: " + reason)
     if plan.blockers:
         lines.append("next add blocked by:")
         lines.extend(f"  - {b}" for b in plan.blockers)
