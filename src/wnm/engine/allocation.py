@@ -56,8 +56,10 @@ def choose_binary(facts: Facts) -> BinaryInfo:
     if wanted == "auto":
         found = snapshot.binary_for(Generation.LEGACY) or snapshot.binary_for(Generation.V2)
         if found is None:
+            s = facts.settings
             raise AllocationBlocked(
-                "no node binary available (antnode_path / node_binary_path missing or unusable)"
+                f"no node binary available: --antnode_path {s.antnode_path or '(unset)'} and "
+                f"--node_binary_path {s.node_binary_path or '(unset)'} are missing or not node programs"
             )
         return found
     try:
