@@ -150,3 +150,36 @@ def test_kill_during_upgrade(colony: Colony, point: str) -> None:
     nodes = colony.run_until(upgraded)
     assert not Path(nodes[0]["binary"] + ".new").exists()
     assert not Path(nodes[0]["binary"] + ".old").exists()
+
+
+def test_two_real_runs_second_exits_75_and_a_killed_run_leaves_no_lock(colony: Colony) -> None:
+    """A real run frozen mid-add holds the lock: a second run exits 75 within a second; after
+    the first is killed with SIGKILL the next run takes the lock and repairs the half-done add."""
+    import time
+
+    colony.init(*FAST, "--node_cap", "1")
+    env = colony.env() | {"WNM_FAULT_POINT": "add.files-written"}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "wnm", "--dbpath", colony.db],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert first.stderr is not None
+        for line in first.stderr:
+            if line.strip() == "wnm-fault-point add.files-written":
+                break
+        started = time.monotonic()
+        second = colony.wnm()
+        assert second.returncode == 75, second.stderr
+        assert time.monotonic() - started < 1.0
+        assert "another wnm run" in second.stderr
+        os.kill(first.pid, signal.SIGKILL)
+    finally:
+        first.wait(timeout=30)
+        if first.stderr:
+            first.stderr.close()
+    nodes = colony.run_until(settled(colony, 1))
+    assert len(nodes) == 1
