@@ -72,6 +72,9 @@ class Machine:
         command = ["nsenter", "-t", str(self.leader), "-a"]
         if user:
             command += ["runuser", "-u", user, "--"]
+            # coverage of the test run cannot write its data into the root-owned checkout as
+            # another user: measure only what runs as root
+            unset = [*unset, "COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"]
         command += ["env", "-C", str(self.repo), *(f"-u{name}" for name in unset)]
         command += [*(f"{k}={v}" for k, v in (env or {}).items()), *argv]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
