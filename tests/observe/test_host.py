@@ -31,8 +31,8 @@ def _timed_read(
 
 def test_first_run_takes_one_short_sample(tmp_path: Path) -> None:
     elapsed, host = _timed_read(None, [str(tmp_path)])
-    assert SAMPLE_SECONDS * 0.9 <= elapsed <= 0.35
-    assert host.interval == pytest.approx(SAMPLE_SECONDS, abs=0.05)
+    assert SAMPLE_SECONDS * 0.9 <= elapsed <= 1.0
+    assert SAMPLE_SECONDS * 0.9 <= host.interval <= 1.0
     assert 0.0 <= host.cpu_percent <= 100.0
     assert host.counters.at > 0 and host.counters.cpu_total > 0
 
@@ -41,7 +41,7 @@ def test_no_sleep_when_previous_counters_exist(tmp_path: Path) -> None:
     previous = read_counters()
     sum(i * i for i in range(200_000))  # some CPU time between the readings
     elapsed, host = _timed_read(previous, [str(tmp_path)])
-    assert elapsed < 0.1
+    assert elapsed < SAMPLE_SECONDS * 0.75  # no sample was taken
     assert host.interval > 0
     assert host.counters.at >= previous.at
 
@@ -59,7 +59,7 @@ def test_rates_are_averages_over_the_real_interval(tmp_path: Path) -> None:
         net_tx=max(0, base.net_tx - 40_000),
     )
     elapsed, host = _timed_read(previous, [str(tmp_path)], now=base.at)
-    assert elapsed < 0.1
+    assert elapsed < SAMPLE_SECONDS * 0.75  # no sample was taken
     assert host.interval == 10.0
     # counters only grow, so each rate is at least what was planted (and not wildly more)
     assert 20.0 <= host.cpu_percent <= 100.0
@@ -81,7 +81,7 @@ def test_unusable_previous_counters_trigger_a_sample(tmp_path: Path, why: str) -
     }[why]
     elapsed, host = _timed_read(previous, [str(tmp_path)])
     assert elapsed >= SAMPLE_SECONDS * 0.9
-    assert host.interval == pytest.approx(SAMPLE_SECONDS, abs=0.05)
+    assert SAMPLE_SECONDS * 0.9 <= host.interval <= 1.0
 
 
 def test_host_facts(tmp_path: Path) -> None:

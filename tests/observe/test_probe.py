@@ -92,7 +92,7 @@ def test_one_deadline_for_many_hung_endpoints(endpoints: Endpoints) -> None:
     started = time.monotonic()
     replies = fetch_all(targets, deadline=deadline)
     elapsed = time.monotonic() - started
-    assert elapsed <= deadline + 0.3
+    assert elapsed <= deadline + 0.8
     by_port = {t.port: r for t, r in zip(targets, replies, strict=True) if t.path == "/metrics"}
     assert all(by_port[p].error is FetchError.TIMEOUT for p in hung)
     assert all(by_port[p].ok for p in healthy)

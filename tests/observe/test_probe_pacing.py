@@ -60,4 +60,4 @@ def test_no_pace_starts_everything_at_once(server: tuple[int, list[float]]) -> N
     started = time.monotonic()
     replies = fetch_all([Target("127.0.0.1", port, "/metrics")] * 8, deadline=2.0)
     assert all(r.ok for r in replies)
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < 1.0
