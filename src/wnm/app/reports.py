@@ -29,7 +29,7 @@ def run_report(parsed: Parsed) -> int:
 def render(report: str, fmt: str, loaded: Loaded, parsed: Parsed) -> str:
     if report == "machine-config":
         return machine_config(loaded, fmt)
-    if fmt == "config" or (fmt == "env" and report != "machine-metrics"):
+    if report != "influx-resources" and (fmt == "config" or (fmt == "env" and report != "machine-metrics")):
         raise UsageError(f"--report {report} has no {fmt} format (use text or json)")
     if report == "machine-metrics":
         return machine_metrics(loaded, fmt)
@@ -38,6 +38,10 @@ def render(report: str, fmt: str, loaded: Loaded, parsed: Parsed) -> str:
         return node_status(nodes, fmt)
     if report == "node-status-details":
         return node_details(nodes, fmt)
+    if report == "influx-resources":
+        from wnm.app.influx import influx_lines
+
+        return influx_lines(nodes, time.time_ns())
     if report == "action-log":
         return action_log(loaded, fmt, int(parsed.get("count") or 50))
     raise UsageError(f"unknown report {report!r}")

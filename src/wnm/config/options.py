@@ -43,7 +43,14 @@ FORCE_ACTIONS = (
     "update_config",
     "resume_upgrades",
 )
-REPORTS = ("machine-config", "node-status", "node-status-details", "machine-metrics", "action-log")
+REPORTS = (
+    "machine-config",
+    "node-status",
+    "node-status-details",
+    "machine-metrics",
+    "action-log",
+    "influx-resources",
+)
 REPORT_FORMATS = ("text", "json", "env", "config")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
