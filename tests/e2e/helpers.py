@@ -37,6 +37,7 @@ class Colony:
     generation: str = "legacy"
     mode: str = "setsid+user"
     extra_init: tuple[str, ...] = ()
+    python: str = sys.executable  # interpreter of the emulated node binaries (the container's, in nspawn)
     port_start: int = field(default_factory=lambda: random.randint(20, 29))
     metrics_port_start: int = field(default_factory=lambda: random.randint(10, 19))
     rpc_port_start: int = field(default_factory=lambda: random.randint(3, 9))
@@ -76,10 +77,10 @@ class Colony:
 
     def init(self, *args: str) -> None:
         if self.generation == "legacy":
-            make_antnode(self.binary)
+            make_antnode(self.binary, python=self.python)
             binary_opt = ["--antnode_path", str(self.binary), "--node_binary_path", str(self.tmp / "none")]
         else:
-            make_ant_node(self.binary)
+            make_ant_node(self.binary, python=self.python)
             binary_opt = ["--node_binary_path", str(self.binary), "--antnode_path", str(self.tmp / "none")]
         self.wnm(
             "--init",

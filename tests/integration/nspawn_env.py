@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -78,6 +79,26 @@ class Machine:
         command += ["env", "-C", str(self.repo), *(f"-u{name}" for name in unset)]
         command += [*(f"{k}={v}" for k, v in (env or {}).items()), *argv]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+    def pytest(self, module: Path, mode: str, *, user: str | None = None, timeout: float = 600.0) -> str:
+        """Run a test module inside (``WNM_INSIDE_NSPAWN=mode``, as ``user``); its output.
+
+        Fails the calling test unless pytest exited 0 with passes and no failure, error or skip.
+        """
+        started = time.monotonic()
+        result = self.run(
+            [str(self.python), "-m", "pytest", str(module), "-q", "-rA", "-s", "-p", "no:cacheprovider"],
+            user=user,
+            env={"WNM_INSIDE_NSPAWN": mode, "PYTHONDONTWRITEBYTECODE": "1"},
+            unset=("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"),
+            timeout=timeout,
+        )
+        self.timings[f"{module.stem}_{mode}_s"] = round(time.monotonic() - started, 2)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        summary = output.strip().splitlines()[-1]
+        assert re.search(r"\d+ passed", summary) and not re.search(r"failed|error", summary), output
+        return output
 
     def check(self, argv: Sequence[str], **kwargs: object) -> str:
         """:meth:`run` that fails the test on a non-zero exit; returns stdout."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,20 +25,7 @@ USER = "ant"
 
 
 def run_inner(machine: Machine, mode: str, user: str | None = None) -> str:
-    started = time.monotonic()
-    result = machine.run(
-        [str(machine.python), "-m", "pytest", str(INNER), "-q", "-rA", "-s", "-p", "no:cacheprovider"],
-        user=user,
-        env={"WNM_INSIDE_NSPAWN": mode, "PYTHONDONTWRITEBYTECODE": "1"},
-        unset=("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"),
-        timeout=600,
-    )
-    machine.timings[f"inner_{mode}_s"] = round(time.monotonic() - started, 2)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    summary = output.strip().splitlines()[-1]
-    assert re.search(r"\d+ passed", summary) and "failed" not in summary and "error" not in summary, output
-    return output
+    return machine.pytest(INNER, mode, user=user, timeout=600)
 
 
 def test_system_units(nspawn_machine: Machine) -> None:  # noqa: F811

@@ -32,7 +32,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # helper modules next to this file
 
 from docker_env import DockerEnv, docker_env  # noqa: F401 - session fixture
-from tests.conftest import REWARDS
 from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, metrics_answer, processes_of, statuses
 from tests.emulators.build import make_antnode
 
@@ -162,27 +161,11 @@ def colony(
 
 def init(colony: DockerColony) -> Path:
     """``wnm --init`` for a legacy docker colony; returns the source antnode binary (0.4.17)."""
-    source = make_antnode(colony.binary, "0.4.17", python=IMAGE_PYTHON)
-    colony.wnm(
-        "--init",
-        "--rewards_address", REWARDS,
-        "--process_manager", "docker",
-        "--docker_image", colony.image,
-        "--max_node_per_container", str(colony.per_container),
-        "--firewall", "null",
-        "--node_storage", str(colony.storage),
-        "--log_dir", str(colony.tmp / "logs"),
-        "--bootstrap_cache_dir", str(colony.tmp / "cache"),
-        "--port_start", str(colony.port_start),
-        "--metrics_port_start", str(colony.metrics_port_start),
-        "--rpc_port_start", str(colony.rpc_port_start),
-        "--node_generation", "legacy",
-        "--antnode_path", str(source),
-        "--node_binary_path", str(colony.tmp / "none"),
-        *SETTINGS,
-        check=True,
+    colony.python = IMAGE_PYTHON
+    colony.init(
+        "--docker_image", colony.image, "--max_node_per_container", str(colony.per_container), *SETTINGS
     )  # fmt: skip
-    return source
+    return colony.binary
 
 
 def assert_in_step(colony: DockerColony, nodes: list[dict[str, Any]]) -> dict[str, Any]:

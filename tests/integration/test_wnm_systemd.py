@@ -8,9 +8,7 @@ and require that its test ran and passed.
 
 from __future__ import annotations
 
-import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,21 +24,7 @@ USER = "ant"
 
 
 def run_inner(machine: Machine, mode: str, user: str | None = None) -> str:
-    """Run the inner module in the container; fail unless exactly its one test passed."""
-    started = time.monotonic()
-    result = machine.run(
-        [str(machine.python), "-m", "pytest", str(INNER), "-q", "-rA", "-s", "-p", "no:cacheprovider"],
-        user=user,
-        env={"WNM_INSIDE_NSPAWN": mode, "PYTHONDONTWRITEBYTECODE": "1"},
-        unset=("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"),
-        timeout=300,
-    )
-    machine.timings[f"wnm_{mode}_s"] = round(time.monotonic() - started, 2)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    summary = output.strip().splitlines()[-1]
-    assert re.search(r"\b1 passed\b", summary) and not re.search(r"failed|error|skipped", summary), output
-    return output
+    return machine.pytest(INNER, mode, user=user, timeout=300)
 
 
 def test_wnm_with_system_units(nspawn_machine: Machine) -> None:  # noqa: F811

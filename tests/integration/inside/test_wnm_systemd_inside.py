@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import REWARDS
 from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, metrics_answer, processes_of, statuses
 from tests.emulators.build import make_antnode
 
@@ -166,25 +165,9 @@ def colony(tmp_path: Path) -> Iterator[Colony]:
 
 def init(colony: Colony) -> Path:
     """``wnm --init`` for a legacy colony; returns the source antnode binary (0.4.17)."""
-    source = make_antnode(colony.binary, "0.4.17", python=NODE_PYTHON)
-    colony.wnm(
-        "--init",
-        "--rewards_address", REWARDS,
-        "--process_manager", MODE,
-        "--firewall", "null",
-        "--node_storage", str(colony.storage),
-        "--log_dir", str(colony.tmp / "logs"),
-        "--bootstrap_cache_dir", str(colony.tmp / "cache"),
-        "--port_start", str(colony.port_start),
-        "--metrics_port_start", str(colony.metrics_port_start),
-        "--rpc_port_start", str(colony.rpc_port_start),
-        "--node_generation", "legacy",
-        "--antnode_path", str(source),
-        "--node_binary_path", str(colony.tmp / "none"),
-        *SETTINGS,
-        check=True,
-    )  # fmt: skip
-    return source
+    colony.python = NODE_PYTHON
+    colony.init(*SETTINGS)
+    return colony.binary
 
 
 def assert_served_by_systemd(node: dict[str, Any]) -> None:
