@@ -30,10 +30,6 @@ class Journal:
         with self.store.transaction() as conn:
             repo.delete_node(conn, node_id)
 
-    def machine(self, values: Mapping[str, Any]) -> None:
-        with self.store.transaction() as conn:
-            repo.update_machine(conn, values)
-
     def log(
         self,
         *,

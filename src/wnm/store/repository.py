@@ -81,13 +81,6 @@ def update_machine(conn: sqlite3.Connection, values: Mapping[str, Any]) -> None:
     conn.execute(f"UPDATE machine SET {assignments} WHERE id = ?", [values[n] for n in names] + [MACHINE_ID])
 
 
-def save_state(conn: sqlite3.Connection, state: MachineState, counters: HostCounters | None = None) -> None:
-    values: dict[str, Any] = asdict(state)
-    if counters is not None:
-        values["host_counters"] = json.dumps(asdict(counters))
-    update_machine(conn, values)
-
-
 # ---- nodes ---------------------------------------------------------------------------------
 
 
@@ -191,16 +184,6 @@ def delete_node(conn: sqlite3.Connection, node_id: int) -> None:
 # ---- containers ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ContainerRecord:
-    id: int
-    container_id: str
-    name: str
-    image: str
-    status: str
-    created_at: int
-
-
 def upsert_container(
     conn: sqlite3.Connection, docker_id: str, name: str, image: str, status: str, created_at: int
 ) -> int:
@@ -220,13 +203,6 @@ def delete_containers_except(conn: sqlite3.Connection, keep_docker_ids: Sequence
         conn.execute(f"DELETE FROM container WHERE container_id NOT IN ({marks})", list(keep_docker_ids))
     else:
         conn.execute("DELETE FROM container")
-
-
-def load_containers(conn: sqlite3.Connection) -> list[ContainerRecord]:
-    return [
-        ContainerRecord(r["id"], r["container_id"], r["name"], r["image"], r["status"], r["created_at"])
-        for r in conn.execute("SELECT * FROM container ORDER BY id")
-    ]
 
 
 # ---- action log ----------------------------------------------------------------------------

@@ -105,14 +105,3 @@ def remove_node_dir(path: str) -> None:
         pass
     except OSError as exc:
         raise TemporaryFailure(f"cannot delete {path}: {exc.strerror}") from exc
-
-
-def dir_size(path: str) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total
