@@ -159,7 +159,7 @@ def test_hung_and_broken_metrics_cost_one_deadline(fleet: Fleet) -> None:
     broken = fleet.start(fleet.node(Generation.LEGACY, knobs={"metrics_mode": "500"}))
     truncated = fleet.start(fleet.node(Generation.LEGACY, knobs={"metrics_mode": "truncated"}))
     _wait(lambda: _metrics_up(healthy.node))
-    _wait(lambda: all(_listening(r.node.metrics_port) for r in hung))
+    _wait(lambda: all(_listening(r.node.metrics_port) for r in (*hung, broken, truncated)))
     nodes = [healthy, *hung, broken, truncated]
     nodes = [replace(r, node=replace(r.node, status=NodeStatus.RUNNING)) for r in nodes]
     started = time.monotonic()
