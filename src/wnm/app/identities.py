@@ -37,7 +37,7 @@ from wnm.app.identity_archive import (
     read_archive,
     write_archive,
 )
-from wnm.app.identity_placement import IdPool, StoragePicker, Undo, make_dirs, node_for, remove_tree
+from wnm.app.identity_placement import StoragePicker, Undo, assign_ids, make_dirs, node_for, remove_tree
 from wnm.config.parser import Parsed
 from wnm.domain.enums import Generation
 from wnm.domain.node import Node
@@ -188,7 +188,7 @@ def restore_identities(
     """
     when = int(time.time()) if now is None else now
     identities = plan.archive.manifest.identities
-    ids = IdPool(settings, repo.load_nodes(conn)).assign([i.id for i in identities])
+    ids = assign_ids(settings, repo.load_nodes(conn), [i.id for i in identities])
     storage = StoragePicker(settings)
     restored = []
     for node_id, identity in zip(ids, identities, strict=True):

@@ -23,61 +23,27 @@ from wnm.domain.node import Node, service_name
 from wnm.domain.settings import Settings
 from wnm.domain.snapshot import BinaryInfo
 from wnm.domain.wallets import parse_wallets, pick_wallet
-from wnm.engine.allocation import BINARY_NAMES, MAX_PORT
+from wnm.engine.allocation import BINARY_NAMES, AllocationBlocked, IdSpace
 from wnm.errors import WnmError
 
 log = logging.getLogger(__name__)
 
 
-class IdPool:
-    """The node ids still free on this machine; remembers the ones handed out."""
+def assign_ids(settings: Settings, existing: Sequence[Node], wanted: Sequence[int]) -> list[int]:
+    """An id for each wanted (old) id: itself when free here, else the lowest free one.
 
-    def __init__(self, settings: Settings, existing: Sequence[Node]) -> None:
-        from wnm.app.observe import node_dirs
-        from wnm.observe.ports import ports_in_use
+    Old ids are claimed first, so a node moved off a taken id never pushes another node off an
+    id that was free for it. Raises WnmError when no id is left.
+    """
+    from wnm.app.observe import node_dirs
+    from wnm.observe.ports import ports_in_use
 
-        self._settings = settings
-        self._ids = {n.id for n in existing}
-        self._ports = set(ports_in_use())
-        self._ports.update(p for n in existing for p in (n.port, n.metrics_port, n.rpc_port) if p)
-        self._dir_names = {os.path.basename(d.rstrip("/")) for d in node_dirs(settings.storage_paths)}
-
-    def ports_of(self, node_id: int) -> tuple[int, int, int]:
-        s = self._settings
-        return (s.port_base + node_id, s.metrics_port_base + node_id, s.rpc_port_base + node_id)
-
-    def is_free(self, node_id: int) -> bool:
-        ports = self.ports_of(node_id)
-        return (
-            max(ports) <= MAX_PORT
-            and node_id not in self._ids
-            and not self._ports.intersection(ports)
-            and service_name(node_id) not in self._dir_names
-        )
-
-    def take(self, node_id: int) -> int:
-        self._ids.add(node_id)
-        self._ports.update(self.ports_of(node_id))
-        self._dir_names.add(service_name(node_id))
-        return node_id
-
-    def lowest_free(self) -> int:
-        """Raises WnmError when every id up to the highest port is taken."""
-        candidate = 1
-        while not self.is_free(candidate):
-            if max(self.ports_of(candidate)) > MAX_PORT:
-                raise WnmError(f"restore: no free node id left (id {candidate} needs a port > {MAX_PORT})")
-            candidate += 1
-        return candidate
-
-    def assign(self, wanted: Sequence[int]) -> list[int]:
-        """An id for each wanted (old) id: itself when free, else the lowest free one.
-
-        Old ids are claimed first, so a node moved off a taken id never pushes another node
-        off an id that was free for it.
-        """
-        kept = {old: self.take(old) for old in wanted if self.is_free(old)}
-        return [kept[old] if old in kept else self.take(self.lowest_free()) for old in wanted]
+    space = IdSpace(settings, existing, ports_in_use(), node_dirs(settings.storage_paths))
+    kept = {old: space.take(old) for old in wanted if space.is_free(old)}
+    try:
+        return [kept[old] if old in kept else space.take(space.first_free()) for old in wanted]
+    except AllocationBlocked as exc:
+        raise WnmError(f"restore: {exc}") from None
 
 
 class StoragePicker:

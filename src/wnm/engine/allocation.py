@@ -22,11 +22,13 @@ Refusals name every path with its headroom (bytes left to ``hd_less_than``) and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wnm.domain.enums import Generation
 from wnm.domain.host import StorageUsage
-from wnm.domain.node import NodeSpec, service_name
+from wnm.domain.node import Node, NodeSpec, service_name
+from wnm.domain.settings import Settings
 from wnm.domain.snapshot import BinaryInfo
 from wnm.domain.wallets import WeightedWallet, pick_wallet
 from wnm.engine.context import Facts, on_path
@@ -72,6 +74,60 @@ def choose_binary(facts: Facts) -> BinaryInfo:
     return binary
 
 
+class IdSpace:
+    """Node ids and their three ports: which ids are free on this host, remembering picks.
+
+    An id is free when no row has it, none of its ports is bound on the host or held by a row,
+    no ``antnodeNNNN`` directory of it is left under a storage path, and its highest port is a
+    real port. Used by the allocator for new nodes and by ``--restore`` for restored ones.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        nodes: Iterable[Node],
+        ports_in_use: Iterable[int],
+        dirs_present: Iterable[str],
+    ) -> None:
+        self._settings = settings
+        nodes = tuple(nodes)
+        self.ids = {n.id for n in nodes}
+        self._ports = set(ports_in_use)
+        self._ports.update(p for n in nodes for p in (n.port, n.metrics_port, n.rpc_port) if p)
+        self._dir_names = {d.rstrip("/").rsplit("/", 1)[-1] for d in dirs_present}
+
+    def ports_of(self, node_id: int) -> tuple[int, int, int]:
+        s = self._settings
+        return (s.port_base + node_id, s.metrics_port_base + node_id, s.rpc_port_base + node_id)
+
+    def is_free(self, node_id: int) -> bool:
+        ports = self.ports_of(node_id)
+        return (
+            max(ports) <= MAX_PORT
+            and node_id not in self.ids
+            and not self._ports.intersection(ports)
+            and service_name(node_id) not in self._dir_names
+        )
+
+    def take(self, node_id: int) -> int:
+        self.ids.add(node_id)
+        self._ports.update(self.ports_of(node_id))
+        self._dir_names.add(service_name(node_id))
+        return node_id
+
+    def first_free(self, start: int = 1) -> int:
+        """The lowest free id from ``start`` on; raises AllocationBlocked past the last port."""
+        candidate = start
+        while not self.is_free(candidate):
+            ports = self.ports_of(candidate)
+            if max(ports) > MAX_PORT:
+                raise AllocationBlocked(
+                    f"no free node id: id {candidate} would need port {max(ports)} > {MAX_PORT}"
+                )
+            candidate += 1
+        return candidate
+
+
 class Allocator:
     """Hands out ids, ports and storage for the adds of one run, remembering its own picks."""
 
@@ -80,11 +136,8 @@ class Allocator:
         self._settings = facts.settings
         self._binary = binary
         self._wallets = wallets
-        nodes = facts.nodes
-        self._ids = {n.id for n in nodes}
-        self._ports = set(facts.snapshot.ports_in_use)
-        self._ports.update(p for n in nodes for p in (n.port, n.metrics_port, n.rpc_port) if p)
-        self._dir_names = {d.rstrip("/").rsplit("/", 1)[-1] for d in facts.snapshot.dirs_present}
+        snapshot = facts.snapshot
+        self._space = IdSpace(facts.settings, facts.nodes, snapshot.ports_in_use, snapshot.dirs_present)
         self._reserved: dict[str, int] = {}
 
     def next_spec(self) -> NodeSpec:
@@ -116,34 +169,15 @@ class Allocator:
             host=settings.host,
             environment=settings.environment,
         )
-        self._ids.add(node_id)
-        self._ports.update((spec.port, spec.metrics_port, spec.rpc_port))
+        self._space.take(node_id)
         self._reserved[placement.path] = self._reserved.get(placement.path, 0) + self._need()
         return spec
 
-    def _ports_of(self, node_id: int) -> tuple[int, int, int]:
-        s = self._settings
-        return (s.port_base + node_id, s.metrics_port_base + node_id, s.rpc_port_base + node_id)
-
     def _free_id(self) -> int:
-        if self._settings.process_manager.startswith("antctl"):
-            highest = max([self._facts.snapshot.machine.highest_node_id_used, *self._ids], default=0)
-            candidate = highest + 1
-        else:
-            candidate = 1
-        while True:
-            ports = self._ports_of(candidate)
-            if max(ports) > MAX_PORT:
-                raise AllocationBlocked(
-                    f"no free node id: id {candidate} would need port {max(ports)} > {MAX_PORT}"
-                )
-            if (
-                candidate not in self._ids
-                and not self._ports.intersection(ports)
-                and service_name(candidate) not in self._dir_names
-            ):
-                return candidate
-            candidate += 1
+        if self._settings.process_manager.startswith("antctl"):  # antctl never reuses numbers
+            highest = max([self._facts.snapshot.machine.highest_node_id_used, *self._space.ids], default=0)
+            return self._space.first_free(highest + 1)
+        return self._space.first_free()
 
     def _need(self) -> int:
         return max(0, self._settings.node_disk_budget)
