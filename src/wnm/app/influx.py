@@ -7,7 +7,7 @@ measurement, tag and field names are exactly those of wnm 0.6.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from wnm.domain.enums import NodeStatus
 from wnm.domain.node import Node
@@ -15,14 +15,6 @@ from wnm.domain.node import Node
 
 def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _rewards(node: Node) -> Decimal:
-    try:
-        value = Decimal(node.metrics.rewards or "0")
-    except InvalidOperation:
-        return Decimal(0)
-    return value if value.is_finite() else Decimal(0)
 
 
 def node_line(node: Node, ns: int) -> str:
@@ -59,7 +51,7 @@ def influx_lines(nodes: Sequence[Node], ns: int) -> str:
     lines = [node_line(n, ns) for n in nodes]
     running = [n for n in nodes if n.status is NodeStatus.RUNNING]
     killed = sum(1 for n in nodes if n.status in (NodeStatus.STOPPED, NodeStatus.DEAD))
-    total = sum((_rewards(n) for n in nodes), Decimal(0))
+    total = sum((n.metrics.rewards_amount for n in nodes), Decimal(0))
     lines.append(
         f"nodes_totals rewards={_string(str(total))},nodes_running={len(running)}i,nodes_killed={killed}i {ns}"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from wnm.domain.enums import Generation, NodeStatus
 
@@ -41,6 +42,15 @@ class NodeMetrics:
     cpu_percent: float = 0.0
     mem_mb: float = 0.0
     data_size: int = 0
+
+    @property
+    def rewards_amount(self) -> Decimal:
+        """``rewards`` as a number (it is stored as text: atto amounts exceed 64 bits); 0 if unreadable."""
+        try:
+            value = Decimal(self.rewards.strip() or "0")
+        except InvalidOperation:
+            return Decimal(0)
+        return value if value.is_finite() else Decimal(0)
 
 
 @dataclass(frozen=True)

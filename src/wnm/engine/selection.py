@@ -9,20 +9,12 @@ lowest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from wnm.domain.enums import RemovalStrategy
 from wnm.domain.node import Node
 
 _SortKey = tuple[Decimal, ...]
-
-
-def _rewards(node: Node) -> Decimal:
-    try:
-        value = Decimal(node.metrics.rewards.strip() or "0")
-    except InvalidOperation:
-        return Decimal(0)
-    return value if value.is_finite() else Decimal(0)
 
 
 # Smaller key = removed first; ties fall through to the id.
@@ -35,7 +27,7 @@ _STRATEGY_KEYS: dict[RemovalStrategy, Callable[[Node], _SortKey]] = {
         Decimal(-n.metrics.shunned_count),
     ),
     RemovalStrategy.HIGHEST_CPU: lambda n: (-Decimal(str(n.metrics.cpu_percent)),),
-    RemovalStrategy.LOWEST_REWARDS: lambda n: (_rewards(n),),
+    RemovalStrategy.LOWEST_REWARDS: lambda n: (n.metrics.rewards_amount,),
 }
 
 
@@ -67,6 +59,6 @@ def strategy_detail(node: Node, strategy: RemovalStrategy) -> str:
         RemovalStrategy.LEAST_RECORDS: f"least records, {metrics.records}",
         RemovalStrategy.MOST_SHUNNED: f"most shunned, {metrics.shunned}",
         RemovalStrategy.HIGHEST_CPU: f"highest cpu, {metrics.cpu_percent:.1f}%",
-        RemovalStrategy.LOWEST_REWARDS: f"lowest rewards, {_rewards(node)}",
+        RemovalStrategy.LOWEST_REWARDS: f"lowest rewards, {node.metrics.rewards_amount}",
     }
     return details[strategy]
