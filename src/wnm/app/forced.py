@@ -19,7 +19,7 @@ from wnm.app.reports import render
 from wnm.app.targets import resolve_names
 from wnm.config.parser import Parsed
 from wnm.domain.actions import PRIORITY_FORCED, Action
-from wnm.domain.enums import ActionType, NodeStatus, Outcome
+from wnm.domain.enums import ActionType, NodeStatus, Outcome, RemovalStrategy
 from wnm.domain.node import Node
 from wnm.domain.snapshot import Snapshot
 from wnm.errors import UsageError, WnmError
@@ -122,8 +122,10 @@ def choose(verb: str, parsed: Parsed, loaded: Loaded, snapshot: Snapshot, now: i
 
 
 def _counted(verb: str, nodes: Sequence[Node], count: int) -> list[Node]:
-    youngest = sorted(nodes, key=lambda n: (-n.age, -n.id))
-    oldest = sorted(nodes, key=lambda n: (n.age, n.id))
+    from wnm.engine.selection import oldest_first, removal_order
+
+    youngest = removal_order(nodes, RemovalStrategy.YOUNGEST)
+    oldest = oldest_first(nodes)
     running = (NodeStatus.RUNNING, NodeStatus.RESTARTING)
     if verb == "remove":
         return youngest[:count]
