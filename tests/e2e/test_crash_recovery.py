@@ -10,14 +10,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, statuses
+from tests.e2e.helpers import UNLIMITED, Colony, statuses
 from tests.emulators.build import make_antnode
 
 FAST = (
@@ -41,15 +40,6 @@ FAST = (
     "--upgrade_settle",
     "1",
 )
-
-
-@pytest.fixture
-def colony(tmp_path: Path, isolated_env: Path) -> Iterator[Colony]:
-    c = Colony(tmp_path, isolated_env)
-    try:
-        yield c
-    finally:
-        kill_leftovers(tmp_path)
 
 
 def run_and_kill_at(colony: Colony, point: str, *args: str) -> None:

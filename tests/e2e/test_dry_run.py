@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, processes_of, statuses
+from tests.e2e.helpers import UNLIMITED, Colony, processes_of, statuses
 
 
 @pytest.fixture
-def colony(tmp_path: Path, isolated_env: Path) -> Iterator[Colony]:
-    c = Colony(tmp_path, isolated_env)
-    c.init(*UNLIMITED, "--node_cap", "1", "--delay_start", "5")
-    try:
-        yield c
-    finally:
-        kill_leftovers(tmp_path)
+def colony(colony: Colony) -> Colony:
+    colony.init(*UNLIMITED, "--node_cap", "1", "--delay_start", "5")
+    return colony
 
 
 def test_dry_run_changes_nothing_and_uses_given_settings(colony: Colony) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, statuses
+from tests.e2e.helpers import UNLIMITED, Colony, statuses
 
 SETTINGS = (
     *UNLIMITED,
@@ -22,13 +20,9 @@ SETTINGS = (
 
 
 @pytest.fixture
-def colony(tmp_path: Path, isolated_env: Path) -> Iterator[Colony]:
-    c = Colony(tmp_path, isolated_env)
-    c.init(*SETTINGS)
-    try:
-        yield c
-    finally:
-        kill_leftovers(tmp_path)
+def colony(colony: Colony) -> Colony:
+    colony.init(*SETTINGS)
+    return colony
 
 
 def test_forced_add_respects_node_cap_unless_forced(colony: Colony) -> None:

@@ -7,13 +7,10 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, processes_of, statuses
+from tests.e2e.helpers import UNLIMITED, Colony, processes_of, statuses
 from tests.emulators.build import make_antnode
 
 FAST = (
@@ -22,15 +19,6 @@ FAST = (
     "--delay_restart", "0",
     "--delay_remove", "0",
 )  # fmt: skip
-
-
-@pytest.fixture
-def colony(tmp_path: Path, isolated_env: Path) -> Iterator[Colony]:
-    c = Colony(tmp_path, isolated_env)
-    try:
-        yield c
-    finally:
-        kill_leftovers(tmp_path)
 
 
 def by_id(nodes: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:

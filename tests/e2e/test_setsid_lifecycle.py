@@ -4,12 +4,11 @@ pressure, and tear down leaving nothing behind. Runs once with each node generat
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import UNLIMITED, Colony, kill_leftovers, metrics_answer, processes_of, statuses
+from tests.e2e.helpers import UNLIMITED, Colony, metrics_answer, processes_of, statuses
 from wnm.system.netcheck import port_free
 
 PERMISSIVE = (
@@ -32,12 +31,9 @@ PERMISSIVE = (
 
 
 @pytest.fixture(params=["legacy", "v2"])
-def colony(request: pytest.FixtureRequest, tmp_path: Path, isolated_env: Path) -> Iterator[Colony]:
-    c = Colony(tmp_path, isolated_env, generation=request.param)
-    try:
-        yield c
-    finally:
-        kill_leftovers(tmp_path)
+def colony(request: pytest.FixtureRequest, colony: Colony) -> Colony:
+    colony.generation = request.param
+    return colony
 
 
 def test_grow_shrink_pressure_teardown(colony: Colony) -> None:
